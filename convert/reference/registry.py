@@ -1,0 +1,6 @@
+"""op type -> reference function, merged from the family modules (one op family per file)."""
+from . import activations, conv, elementwise, pooling, reduce, resize, shape, tensor_ops
+
+REFERENCE = {}
+for _family in (activations, conv, elementwise, pooling, reduce, resize, shape, tensor_ops):
+    REFERENCE.update(_family.OPS)

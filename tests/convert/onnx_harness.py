@@ -32,12 +32,21 @@ def litert_run(tflite_bytes: bytes, feeds: dict) -> dict:
 
 
 def tflite_runtime_run(tflite_bytes: bytes, feeds: dict) -> dict | None:
-    try:
-        from tflite_runtime.interpreter import Interpreter
-    except ImportError:  # absent on Python > 3.11 and with numpy 2
+    """tflite-runtime in its own environment (see tests/tflite_runtime_worker.py); None where it is not set
+    up (EDGEPRESS_TFLITE_RUNTIME_PYTHON unset, e.g. on Python > 3.11)."""
+    import os, subprocess, sys, tempfile
+    python = os.environ.get("EDGEPRESS_TFLITE_RUNTIME_PYTHON")
+    if not python:
         return None
-    interp = Interpreter(model_content=tflite_bytes, num_threads=1)
-    return interp.get_signature_runner("serving_default")(**feeds)
+    worker = os.path.join(os.path.dirname(os.path.dirname(__file__)), "tflite_runtime_worker.py")
+    with tempfile.TemporaryDirectory() as d:
+        model, inputs, outputs = (os.path.join(d, n) for n in ("m.tflite", "in.npz", "out.npz"))
+        with open(model, "wb") as f:
+            f.write(tflite_bytes)
+        np.savez(inputs, **feeds)
+        done = subprocess.run([python, worker, model, inputs, outputs], capture_output=True, text=True)
+        assert done.returncode == 0, f"tflite-runtime failed: {done.stderr.strip().splitlines()[-1:]}"
+        return dict(np.load(outputs))
 
 
 def random_feeds(model: onnx.ModelProto, input_shapes: dict | None = None, seed: int = 0) -> dict:

@@ -1,0 +1,108 @@
+"""The `edgepress` command line: thin wrappers that compose the library's functions.
+
+Every EdgepressError becomes one `error: ...` message on stderr and exit status 1; no traceback, and no
+output file is left behind (writers are atomic).
+"""
+from __future__ import annotations
+
+import sys
+import time
+
+import click
+
+from .errors import EdgepressError, UsageError
+
+
+class Group(click.Group):
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except EdgepressError as e:
+            click.echo(f"error: {e}", err=True)
+            ctx.exit(1)
+
+
+def parse_input_shapes(values) -> dict:
+    """['x=1,3,224,224', ...] -> {'x': [1, 3, 224, 224]}"""
+    shapes = {}
+    for value in values:
+        name, sep, dims = value.rpartition("=")
+        try:
+            shape = [int(d) for d in dims.split(",")] if sep and name else None
+        except ValueError:
+            shape = None
+        if not shape or any(d <= 0 for d in shape):
+            raise UsageError(f"--input-shape '{value}': expected NAME=D1,D2,... with positive integers, "
+                             f"e.g. x=1,3,224,224")
+        shapes[name] = shape
+    return shapes
+
+
+def parse_inputs(values) -> dict:
+    import numpy as np
+    feeds = {}
+    for value in values:
+        name, sep, path = value.partition("=")
+        if not sep or not name or not path:
+            raise UsageError(f"--input '{value}': expected NAME=file.npy")
+        try:
+            feeds[name] = np.load(path, allow_pickle=False)
+        except (OSError, ValueError) as e:
+            raise UsageError(f"--input {name}: cannot read '{path}' as .npy ({e})") from None
+    return feeds
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="edgepress")
+def main():
+    """edgepress: convert, compress and run models for edge and mobile devices."""
+
+
+@main.command()
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="output .tflite path")
+@click.option("--input-shape", "input_shapes", multiple=True, metavar="NAME=D1,D2,...",
+              help="fix an input's shape (source layout); repeatable")
+@click.option("--nhwc-io", is_flag=True, help="make image inputs/outputs NHWC (drops boundary transposes)")
+def convert(model, output, input_shapes, nhwc_io):
+    """Convert an .onnx or .tflite MODEL to a standard .tflite file."""
+    from .convert import load
+    from .convert.summary import summarize
+    start = time.perf_counter()
+    ir = load(model, input_shapes=parse_input_shapes(input_shapes), nhwc_io=nhwc_io)
+    size = ir.save(output)
+    elapsed = time.perf_counter() - start
+    click.echo(summarize(ir, size, elapsed, output))
+
+
+@main.command()
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("--top", default=10, show_default=True, help="how many of the largest tensors to list")
+def inspect(model, top):
+    """Describe an .onnx or .tflite MODEL: inputs/outputs, op histogram, largest tensors, size."""
+    from .convert.inspect import describe
+    click.echo(describe(model, top=top))
+
+
+@main.command()
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("--input", "inputs", multiple=True, metavar="NAME=FILE.npy", help="an input value; repeatable")
+@click.option("--input-shape", "input_shapes", multiple=True, metavar="NAME=D1,D2,...")
+@click.option("-o", "--output-dir", type=click.Path(file_okay=False), help="save each output as NAME.npy here")
+@click.option("--engine", type=click.Choice(["reference", "edgepress"]), default="reference", show_default=True,
+              help="reference: NumPy evaluator on the IR; edgepress: the runtime_edge C interpreter")
+def run(model, inputs, input_shapes, output_dir, engine):
+    """Run MODEL on .npy inputs and print (or save) its outputs."""
+    from .convert.run import run_model, save_outputs
+    outputs = run_model(model, parse_inputs(inputs), parse_input_shapes(input_shapes), engine)
+    for name, value in outputs.items():
+        stats = (f"min {value.min():.6g} max {value.max():.6g} mean {value.mean():.6g}"
+                 if value.size and value.dtype.kind in "fiu" else "")
+        click.echo(f"{name}: {value.dtype}{list(value.shape)} {stats}")
+    if output_dir:
+        for path in save_outputs(outputs, output_dir):
+            click.echo(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

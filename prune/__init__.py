@@ -1,0 +1,1 @@
+"""Post-training pruning and sparsity (built in the prune issue; see README.md here)."""

@@ -1,0 +1,1 @@
+"""Post-training quantization (built in the quantize issue; see README.md here)."""

@@ -104,5 +104,27 @@ def run(model, inputs, input_shapes, output_dir, engine):
             click.echo(f"wrote {path}")
 
 
+@main.command()
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("--runtime", "runtimes", default="edgepress,litert", show_default=True,
+              help="comma-separated: edgepress, litert, tflite, onnxruntime")
+@click.option("--threads", default="1", show_default=True, help="thread counts, comma-separated, e.g. 1,2")
+@click.option("--runs", default=30, show_default=True, help="timed runs per runtime (after warm-up)")
+@click.option("--warmup", default=3, show_default=True)
+@click.option("--input-shape", "input_shapes", multiple=True, metavar="NAME=D1,D2,...")
+@click.option("--profile", is_flag=True, help="per-op time profile for runtime_edge")
+@click.option("--json", "as_json", is_flag=True, help="print JSON instead of a table")
+def bench(model, runtimes, threads, runs, warmup, input_shapes, profile, as_json):
+    """Benchmark MODEL in runtime_edge beside other runtimes, interleaved in one run."""
+    from edgepress.runtime_edge import bench as b
+    try:
+        thread_counts = [int(t) for t in threads.split(",")]
+    except ValueError:
+        raise UsageError(f"--threads '{threads}': expected integers such as 1,2") from None
+    results = b.bench(model, [r.strip() for r in runtimes.split(",") if r.strip()], thread_counts, runs, warmup,
+                      profile, parse_input_shapes(input_shapes))
+    click.echo(b.to_json(results) if as_json else b.format_table(results))
+
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -67,7 +67,7 @@ class Tensor:
 
     @classmethod
     def constant(cls, name: str, value, dtype: str | None = None, sources: Iterable[str] = ()) -> "Tensor":
-        data = np.ascontiguousarray(value, dtype=dtype)
+        data = np.require(np.asarray(value, dtype=dtype), requirements="C")  # keeps 0-d scalars 0-d
         return cls(name, data.shape, str(data.dtype), data=data, sources=list(sources))
 
     @property

@@ -157,5 +157,5 @@ class ImportContext:
         cf_shape = out_shape if out_shape is not None else self.output_info(out)[0]
         xl = self.transpose(x, to_last)
         y_shape = tuple(cf_shape[p] for p in to_last) if cf_shape else None
-        y = self.emit(op_type, [*first_inputs, xl, *extra_inputs], options, shape=y_shape)
+        y = self.emit(op_type, [*first_inputs, xl, *extra_inputs], options, shape=y_shape, dtype=x.dtype)
         return self.transpose(y, to_first, out=out)

@@ -11,6 +11,7 @@ from edgepress.errors import ModelFormatError, UnsupportedOpsError, UsageError
 
 from ..ir import Graph, Model, Signature, Tensor
 from .context import ImportContext
+from .lower_resize import keep_legacy_resize_semantics
 from .lowerings import LOWERINGS
 from .patterns import fuse_patterns
 
@@ -46,7 +47,8 @@ def import_onnx(source, input_shapes: dict | None = None) -> Model:
         ir_graph.inputs.append(t)
 
     constants = {name: t.data for name, t in ctx.values.items() if t.data is not None}
-    for i, node in enumerate(fuse_patterns(graph.node, constants)):
+    fused = fuse_patterns(graph.node, constants, outputs=[o.name for o in graph.output], value_info=value_info)
+    for i, node in enumerate(fused):
         ctx.node = node
         ctx.node_name = node.name or f"{node.op_type}_{i}"
         LOWERINGS[node.op_type](ctx, node)
@@ -91,10 +93,12 @@ def upgrade_opset(proto: onnx.ModelProto, path) -> onnx.ModelProto:
     if opset >= MIN_OPSET:
         return proto
     try:
-        return onnx.version_converter.convert_version(proto, MIN_OPSET)
+        upgraded = onnx.version_converter.convert_version(proto, MIN_OPSET)
     except Exception as e:
         raise ModelFormatError(path, f"opset {opset} model could not be upgraded to opset {MIN_OPSET}: "
                                      f"{str(e).splitlines()[0]}") from None
+    keep_legacy_resize_semantics(upgraded)
+    return upgraded
 
 
 def check_supported(graph: onnx.GraphProto, path) -> None:

@@ -1,7 +1,8 @@
 """op type -> reference function, merged from the family modules (one op family per file)."""
-from . import activations, conv, elementwise, pooling, reduce, resize, shape, tensor_ops
+from . import (activations, conv, elementwise, indexing, linear, normalization, pooling, quant, reduce, resize,
+               shape, sparse, tensor_ops)
 
-FAMILIES = (activations, conv, elementwise, pooling, reduce, resize, shape, tensor_ops)
 REFERENCE = {}
-for _family in FAMILIES:
+for _family in (activations, conv, elementwise, indexing, linear, normalization, pooling, quant, reduce, resize,
+                shape, sparse, tensor_ops):
     REFERENCE.update(_family.OPS)

@@ -81,7 +81,8 @@ typedef struct ep_tensor_info {
 typedef struct ep_sparsity_dim {
   int32_t format;        /* 0 = DENSE, 1 = SPARSE_CSR */
   int32_t dense_size;
-  int32_t index_dtype;   /* ep_dtype of segments/indices (EP_INT32, EP_UINT16, EP_UINT8) for sparse dims */
+  int32_t segments_dtype; /* SPARSE_CSR dims: ep_dtype of segments and of indices, each one of */
+  int32_t indices_dtype;  /* EP_INT32, EP_UINT16, EP_UINT8 */
   int32_t segments_count;
   int32_t indices_count;
   const void *segments;
@@ -91,6 +92,7 @@ typedef struct ep_sparsity_dim {
 typedef struct ep_options {
   int32_t num_threads;   /* <= 0: 1 thread */
   int32_t profile;       /* nonzero: record per-op wall time at every invoke */
+  int32_t preserve_all;  /* nonzero: no arena sharing, every intermediate stays readable after invoke */
 } ep_options;
 
 EP_API const char *ep_version(void);
@@ -130,13 +132,17 @@ EP_API ep_status ep_interpreter_signature(const ep_interpreter *interp, int32_t 
 EP_API ep_status ep_interpreter_signature_io(const ep_interpreter *interp, int32_t sig, int32_t is_output,
                                              int32_t i, const char **name, int32_t *tensor);
 
-/* Memory plan of the last allocate: the arena size and the sum of all planned buffers without sharing. */
-EP_API ep_status ep_interpreter_arena(const ep_interpreter *interp, size_t *arena_bytes, size_t *naive_bytes);
+/* Memory of the last allocate: the arena, the sum of all planned buffers without sharing (for comparison),
+ * and persistent bytes (kernel state and the outputs of ops folded at allocate, e.g. dequantized weights). */
+EP_API ep_status ep_interpreter_arena(const ep_interpreter *interp, size_t *arena_bytes, size_t *naive_bytes,
+                                      size_t *persistent_bytes);
 
 /* Operators of the main subgraph and, with ep_options.profile, the wall time of each at the last invoke. */
 EP_API int32_t ep_interpreter_op_count(const ep_interpreter *interp);
 EP_API ep_status ep_interpreter_op(const ep_interpreter *interp, int32_t op, int32_t *builtin_code,
                                    const char **name, uint64_t *last_ns);
+/* Tensor index of the op's first output, -1 if none (names the op in profiles). */
+EP_API int32_t ep_interpreter_op_output(const ep_interpreter *interp, int32_t op);
 
 #ifdef __cplusplus
 }

@@ -22,7 +22,7 @@
 typedef struct ep_context ep_context;
 
 /* Sparsity of a sparse constant, in place from the model and verified at load: dims[i] describes traversal
- * dimension i (dense: dense_size; SPARSE_CSR: segments/indices of index_dtype). The loader has checked
+ * dimension i (dense: dense_size; SPARSE_CSR: segments and indices, each of its own dtype). The loader has checked
  * that segments are non-decreasing and within indices, indices are below the dimension's size, and the
  * buffer holds exactly the values the structure addresses, so a straightforward walk stays in bounds. */
 #define EP_MAX_SPARSE_DIMS (2 * EP_MAX_RANK)
@@ -79,8 +79,7 @@ typedef struct ep_node {
   const uint8_t *custom_options;
   uint32_t custom_options_size;
   void *user_data;            /* a kernel's persistent state, set in prepare */
-  int32_t num_scratch;
-  int32_t scratch[EP_MAX_SCRATCH]; /* interpreter's scratch handles, see ep_request_scratch */
+  int32_t num_scratch;        /* scratch slots requested in prepare */
   const ep_kernel *kernel;
 } ep_node;
 

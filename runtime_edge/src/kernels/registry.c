@@ -3,7 +3,28 @@
 #include "../registry.h"
 
 #define EP_KERNEL_FAMILIES(X) \
-  X(elementwise_add)
+  X(elementwise_add)          \
+  X(elementwise_binary)       \
+  X(elementwise_quant)        \
+  X(elementwise_unary)        \
+  X(activations)              \
+  X(activations_quant)        \
+  X(conv)                     \
+  X(depthwise_conv)           \
+  X(fully_connected)          \
+  X(pooling)                  \
+  X(reshape)                  \
+  X(transpose)                \
+  X(slice)                    \
+  X(concat_split)             \
+  X(pad)                      \
+  X(resize)                   \
+  X(space_depth)              \
+  X(quantize)                 \
+  X(cast)                     \
+  X(densify)                  \
+  X(softmax)                  \
+  X(reduce)
 
 #define EP_DECLARE_FAMILY(family) extern const ep_kernel ep_kernels_##family[];
 EP_KERNEL_FAMILIES(EP_DECLARE_FAMILY)

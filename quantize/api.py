@@ -1,0 +1,98 @@
+"""quantize(): the one entry point the CLI and Python users call; composes calibration, a scheme's pass
+and the report."""
+from __future__ import annotations
+
+import os
+import time
+import warnings
+
+from edgepress.convert.ir import Model
+from edgepress.errors import UnsupportedOpsError, UsageError
+
+from . import calibrators
+from .calibrate import collect
+from .data import ImageOptions, samples
+from .dynamic import quantize_dynamic
+from .float16 import quantize_float16
+from .integer import quantize_integer
+from .report import Report, compare
+from .select import keep_float_matcher
+
+SCHEMES = ("float16", "dynamic", "int8", "int16x8")
+ACTIVATION = {"int8": "int8", "int16x8": "int16"}
+ASKED = "kept float as asked"
+
+
+class StaysFloatWarning(UserWarning):
+    """An op has no integer kernel (or lacks what it needs) and runs in float between DEQUANTIZE/QUANTIZE."""
+
+
+def quantize(model, scheme: str, calibration=None, io_type: str = "float32", calibrator: str = "minmax",
+             keep_float=(), strict: bool = False, *, max_samples: int | None = None,
+             images: ImageOptions | None = None, report_samples: int = 8,
+             input_shapes: dict | None = None) -> tuple[Model, Report]:
+    """Quantize `model` (an IR Model or a model path) with `scheme`.
+
+    calibration: a folder of images, a .npy/.npz path, or an iterable of feeds (see data.py); required for
+    int8 and int16x8, optional otherwise (it then only feeds the report's accuracy rows).
+    Returns the quantized model and the Report; ops that stay float are named in StaysFloatWarning
+    warnings, or raise UnsupportedOpsError when strict.
+    """
+    check_options(scheme, io_type, calibrator, calibration)
+    if isinstance(model, (str, os.PathLike)):
+        from edgepress.convert import load
+        model = load(os.fspath(model), input_shapes=input_shapes)
+    keep = keep_float_matcher(model, keep_float)
+    report = Report(scheme)
+    cal = None
+    if calibration is not None:
+        cal = collect(model, samples(calibration, model.graph.inputs, max_samples, images),
+                      histograms=calibrator in calibrators.NEEDS_HISTOGRAM)
+        report.calibrator, report.calibration_samples = calibrator, cal.count
+        report.seconds["calibration"] = round(cal.seconds, 3)
+    start = time.perf_counter()
+    qmodel, kept, tensor_map = run_scheme(model, scheme, cal, io_type, calibrator, keep)
+    report.seconds["quantization"] = round(time.perf_counter() - start, 3)
+    report.kept_float = kept
+    problems = [k for k in kept if k.reason != ASKED]
+    if strict and problems:
+        raise UnsupportedOpsError({k.op_type: [k.op] for k in problems}, source=f"{scheme} quantization")
+    for k in problems:
+        warnings.warn(f"{k.op_type} '{k.op}' stays float: {k.reason}", StaysFloatWarning, stacklevel=2)
+    report.size_before, report.size_after = len(model.to_bytes()), len(qmodel.to_bytes())
+    if cal is not None and report_samples:
+        start = time.perf_counter()
+        feeds = cal.samples[:report_samples]
+        report.layers, report.outputs = compare(model, qmodel, tensor_map, feeds)
+        report.report_samples = len(feeds)
+        report.seconds["report"] = round(time.perf_counter() - start, 3)
+    return qmodel, report
+
+
+def check_options(scheme, io_type, calibrator, calibration) -> None:
+    if scheme not in SCHEMES:
+        raise UsageError(f"--scheme {scheme}: expected one of {', '.join(SCHEMES)}")
+    if calibrator not in calibrators.CALIBRATORS:
+        raise UsageError(f"--calibrator {calibrator}: expected one of {', '.join(calibrators.CALIBRATORS)}")
+    if scheme in ACTIVATION and calibration is None:
+        raise UsageError(f"--scheme {scheme} needs calibration data (--calibration: a folder of images, "
+                         f".npy or .npz)")
+    if scheme not in ACTIVATION and io_type != "float32":
+        raise UsageError(f"--io-type {io_type}: only full-integer schemes (int8, int16x8) change the I/O type")
+
+
+def run_scheme(model, scheme, cal, io_type, calibrator, keep):
+    """(quantized model, KeptFloat rows, float tensor name -> quantized tensor name)."""
+    if scheme in ACTIVATION:
+        ranges = calibrators.ranges(cal.stats, calibrator)
+        outcome = quantize_integer(model, ranges, ACTIVATION[scheme], io_type, keep)
+        return outcome.model, outcome.kept_float, outcome.tensor_map
+    if scheme == "float16":
+        qmodel, _ = quantize_float16(model, keep)
+        kept = []
+    else:
+        qmodel, kept = quantize_dynamic(model, keep)
+    names = {t.name for t in qmodel.graph.tensors() if not t.is_constant}
+    tensor_map = {t.name: t.name for t in model.graph.tensors()
+                  if t.dtype == "float32" and not t.is_constant and t.name in names}
+    return qmodel, kept, tensor_map

@@ -1,0 +1,61 @@
+"""Calibration: one pass over the samples with the reference evaluator, collecting every float tensor's
+statistics (min, max and, for the calibrators that need it, a histogram)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from edgepress.convert.ir import Model
+from edgepress.errors import UsageError
+
+from .histogram import Histogram
+
+
+@dataclass
+class TensorStats:
+    min: float = np.inf
+    max: float = -np.inf
+    histogram: Histogram | None = None
+
+    def add(self, x: np.ndarray) -> None:
+        finite = x[np.isfinite(x)] if not np.all(np.isfinite(x)) else x
+        if finite.size:
+            self.min = min(self.min, float(finite.min()))
+            self.max = max(self.max, float(finite.max()))
+        if self.histogram is not None:
+            self.histogram.add(finite)
+
+
+@dataclass
+class Calibration:
+    stats: dict = field(default_factory=dict)  # tensor name -> TensorStats
+    samples: list = field(default_factory=list)  # the first few feeds, kept for the report
+    count: int = 0  # samples seen
+    seconds: float = 0.0
+
+
+def collect(model: Model, samples, histograms: bool, keep_samples: int = 8) -> Calibration:
+    """Run the float model on every sample; statistics of every float32 activation (graph inputs included)."""
+    import time
+    start = time.perf_counter()
+    graph = model.graph
+    floats = {t.name for t in graph.tensors() if t.dtype == "float32" and not t.is_constant}
+    result = Calibration()
+    for feeds in samples:
+        if len(result.samples) < keep_samples:
+            result.samples.append(feeds)
+        values = model.run(feeds, keep_intermediates=True)
+        result.count += 1
+        for t in graph.inputs:
+            values[t.name] = np.asarray(feeds[t.name])
+        for name, value in values.items():
+            if name in floats:
+                stats = result.stats.get(name)
+                if stats is None:
+                    stats = result.stats[name] = TensorStats(histogram=Histogram() if histograms else None)
+                stats.add(np.asarray(value, np.float32))
+    if not result.samples:
+        raise UsageError("the calibration data holds no samples")
+    result.seconds = time.perf_counter() - start
+    return result

@@ -1,0 +1,74 @@
+"""`edgepress quantize`: the click command (registered on the main group by edgepress/cli.py)."""
+from __future__ import annotations
+
+import time
+import warnings
+
+import click
+
+from edgepress.errors import UsageError
+
+from .api import SCHEMES, StaysFloatWarning
+from .calibrators import CALIBRATORS
+from .data import ImageOptions
+
+
+def floats(option: str, value: str | None, count: int | None = None) -> tuple | None:
+    """'0.5,0.5,0.5' -> (0.5, 0.5, 0.5)"""
+    if value is None:
+        return None
+    try:
+        parsed = tuple(float(v) for v in value.split(","))
+    except ValueError:
+        parsed = ()
+    if not parsed or (count is not None and len(parsed) != count):
+        raise UsageError(f"{option} '{value}': expected {count or 'one or more'} comma-separated numbers")
+    return parsed
+
+
+@click.command("quantize")
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="output .tflite path")
+@click.option("--scheme", required=True, type=click.Choice(SCHEMES), help="what to quantize, and to what")
+@click.option("--calibration", type=click.Path(exists=True), metavar="DATA",
+              help="folder of images, .npy (one input) or .npz (keyed by input name)")
+@click.option("--io-type", default="float32", show_default=True, type=click.Choice(["float32", "int8", "uint8", "int16"]),
+              help="type of the model's inputs and outputs (full-integer schemes)")
+@click.option("--calibrator", default="minmax", show_default=True, type=click.Choice(sorted(CALIBRATORS)))
+@click.option("--keep-float", multiple=True, metavar="NAME_OR_OP_TYPE",
+              help="keep these ops float: an op type, a source node name or an output name; repeatable")
+@click.option("--strict", is_flag=True, help="fail instead of keeping unquantizable ops float")
+@click.option("--samples", type=click.IntRange(min=1), help="use at most this many calibration samples")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False), help="write the full report as JSON")
+@click.option("--input-shape", "input_shapes", multiple=True, metavar="NAME=D1,D2,...",
+              help="fix an input's shape (source layout); repeatable")
+@click.option("--input-size", metavar="H,W", help="image size for a folder of images (default: the input's)")
+@click.option("--mean", metavar="M[,M,M]", help="per-channel mean, on pixels scaled to [0, 1]")
+@click.option("--std", metavar="S[,S,S]", help="per-channel standard deviation, on pixels scaled to [0, 1]")
+@click.option("--layout", default="auto", show_default=True, type=click.Choice(["auto", "NCHW", "NHWC"]))
+@click.option("--color", default="RGB", show_default=True, type=click.Choice(["RGB", "BGR", "GRAY"]))
+def quantize(model, output, scheme, calibration, io_type, calibrator, keep_float, strict, samples, report_path,
+             input_shapes, input_size, mean, std, layout, color):
+    """Quantize an .onnx or .tflite MODEL to a standard quantized .tflite file."""
+    from edgepress.cli import parse_input_shapes
+
+    from .api import quantize as run
+    size = floats("--input-size", input_size, 2)
+    images = ImageOptions(size=tuple(int(v) for v in size) if size else None, mean=floats("--mean", mean) or (0.0,),
+                          std=floats("--std", std) or (1.0,), layout=layout, color=color)
+    start = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", StaysFloatWarning)
+        qmodel, report = run(model, scheme, calibration, io_type=io_type, calibrator=calibrator,
+                             keep_float=keep_float, strict=strict, max_samples=samples, images=images,
+                             input_shapes=parse_input_shapes(input_shapes))
+    for w in caught:
+        if issubclass(w.category, StaysFloatWarning):
+            click.echo(f"warning: {w.message}", err=True)
+        else:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    qmodel.save(output)
+    if report_path:
+        report.save(report_path)
+    click.echo(report.summary())
+    click.echo(f"wrote {output} in {time.perf_counter() - start:.1f} s")

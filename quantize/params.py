@@ -1,0 +1,84 @@
+"""Quantization parameters by TFLite's rules, and values quantized with them.
+
+Activations: per tensor, asymmetric for int8/uint8 (real 0 exactly representable), symmetric with zero point 0
+for int16. Weights: int8 symmetric in [-127, 127] with zero point 0, per channel along the op's output axis.
+Biases: int32 (int64 for int16 activations), zero point 0, scale = input scale x weight scale per channel.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from edgepress.convert.ir import QuantParams
+from edgepress.convert.reference.numeric import round_half_away
+
+LIMITS = {"int8": (-128, 127), "uint8": (0, 255), "int16": (-32768, 32767), "int32": (-2**31, 2**31 - 1),
+          "int64": (-2**63, 2**63 - 1)}
+WEIGHT_MAX = 127  # symmetric int8 weights use [-127, 127] so that -w is representable
+
+
+def activation_params(lo: float, hi: float, dtype: str) -> QuantParams:
+    """Per-tensor parameters covering [lo, hi] widened to include 0 (so zero padding is exact)."""
+    lo, hi = min(float(lo), 0.0), max(float(hi), 0.0)
+    qmin, qmax = LIMITS[dtype]
+    if dtype == "int16":
+        scale = np.float32(max(-lo, hi) / qmax)
+        return _nonzero(QuantParams(scale, 0, min=np.float32(lo), max=np.float32(hi)))
+    scale = np.float32((hi - lo) / (qmax - qmin))
+    if scale == 0:
+        return QuantParams(1.0, qmin, min=0.0, max=0.0)
+    zero = int(np.clip(round_half_away(np.float64(qmin) - lo / np.float64(scale)), qmin, qmax))
+    return QuantParams(scale, zero, min=np.float32(lo), max=np.float32(hi))
+
+
+def _nonzero(q: QuantParams) -> QuantParams:
+    # A tensor that is always 0 still needs a positive scale; any will do.
+    q.scale = np.where(q.scale > 0, q.scale, np.float32(1.0)).astype(np.float32)
+    return q
+
+
+def weight_params(w: np.ndarray, axis: int | None) -> QuantParams:
+    """Symmetric int8 parameters, per channel along `axis` (None: one scale for the whole tensor)."""
+    w = np.asarray(w, np.float32)
+    if axis is None:
+        amax = np.array([np.max(np.abs(w))]) if w.size else np.zeros(1)
+    else:
+        amax = np.max(np.abs(np.moveaxis(w, axis, 0).reshape(w.shape[axis], -1)), axis=1)
+    scale = (amax / WEIGHT_MAX).astype(np.float32)
+    q = QuantParams(scale, np.zeros(scale.size, np.int64), axis=axis or 0)
+    return _nonzero(q)
+
+
+def quantize_array(x: np.ndarray, q: QuantParams, dtype: str, narrow: bool = False) -> np.ndarray:
+    """Round half away from zero and clamp, as TFLite's QUANTIZE kernel does; narrow uses [-127, 127]."""
+    x = np.asarray(x, np.float64)
+    shape = [1] * x.ndim
+    if q.per_axis:
+        shape[q.axis] = -1
+    scale = q.scale.astype(np.float64).reshape(shape)
+    zero = q.zero_point.reshape(shape)
+    qmin, qmax = LIMITS[dtype]
+    if narrow:
+        qmin = -qmax
+    return np.clip(round_half_away(x / scale) + zero, qmin, qmax).astype(dtype)
+
+
+def dequantize_array(x: np.ndarray, q: QuantParams) -> np.ndarray:
+    shape = [1] * x.ndim
+    if q.per_axis:
+        shape[q.axis] = -1
+    return ((x.astype(np.int64) - q.zero_point.reshape(shape)) * q.scale.astype(np.float64).reshape(shape)
+            ).astype(np.float32)
+
+
+def bias_params(input_q: QuantParams, weight_q: QuantParams) -> QuantParams:
+    """scale = input scale x weight scale (per channel), zero point 0, along axis 0 of the 1-D bias."""
+    scale = (np.float64(input_q.scale[0]) * weight_q.scale.astype(np.float64)).astype(np.float32)
+    return QuantParams(scale, np.zeros(scale.size, np.int64), axis=0)
+
+
+def quantize_bias(b: np.ndarray, q: QuantParams, dtype: str) -> np.ndarray:
+    """Biases are rounded to nearest; the per-tensor case broadcasts one scale over every channel."""
+    b = np.asarray(b, np.float64)
+    scale = q.scale.astype(np.float64)
+    qmin, qmax = LIMITS[dtype]
+    return np.clip(round_half_away(b / scale), qmin, qmax).astype(dtype)

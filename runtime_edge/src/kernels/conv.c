@@ -1,0 +1,342 @@
+/* CONV_2D: NHWC input, OHWI filter (I = input channels of one group), optional bias, fused activation.
+ *
+ * float32 and int8 lower the convolution to GEMM: blocks of MC output pixels are unrolled (im2col) into a
+ * per-thread scratch matrix whose rows are (ky, kx, ic) patches — exactly the filter's row layout — and
+ * multiplied by the packed filter (gemm.h). A 1x1 stride-1 unpadded convolution uses the input as the
+ * matrix directly. Filters that are not constants (e.g. produced by a float16 DEQUANTIZE) are packed into
+ * scratch at every run. int16 activations with int8 filters (TFLite's 16x8 mode) use direct loops with
+ * 64-bit accumulators like TFLite's reference kernel. Grouped convolutions run one GEMM per group. */
+#include <string.h>
+
+#include "../kernel.h"
+#include "gemm.h"
+#include "quant.h"
+#include "util.h"
+#include "window.h"
+
+/* Conv2DOptions field slots (schema.fbs). */
+enum { OPT_PADDING = 0, OPT_STRIDE_W = 1, OPT_STRIDE_H = 2, OPT_ACTIVATION = 3, OPT_DILATION_W = 4,
+       OPT_DILATION_H = 5 };
+
+enum { MC = 64 }; /* output pixels per im2col block */
+
+typedef struct conv_params {
+  ep_window w;
+  int32_t in_c, out_c, groups, group_in, group_out, k;
+  int64_t m;               /* output pixels: batch * out_h * out_w */
+  int direct;              /* the input already is the im2col matrix */
+  int col_slot, pack_slot; /* scratch slots (-1 when unused) */
+  const void *packed;      /* packed constant filter, all groups; NULL when packed at eval */
+  float lo, hi;
+  int32_t input_offset, output_offset, qlo, qhi;
+  int32_t *multiplier, *shift, *weight_sums;
+} conv_params;
+
+typedef struct conv_job {
+  const conv_params *p;
+  const uint8_t *in;
+  const void *packed;
+  const void *bias;
+  void *out;
+  uint8_t *cols;
+  int32_t group;
+  int bias64; /* 16x8: the bias is int64 rather than int32 */
+} conv_job;
+
+static size_t group_packed_count(const conv_params *p) { return ep_gemm_packed_count(p->group_out, p->k); }
+
+/* Rows [m0, m1) of the im2col matrix of group g; out-of-image taps read `pad_byte` (0.0f for float, the
+ * input zero point for int8, so that a padded tap contributes nothing after the input offset). */
+static void im2col(const conv_params *p, const uint8_t *in, size_t es, int pad_byte, int32_t g, int64_t m0,
+                   int64_t m1, uint8_t *cols) {
+  const ep_window *w = &p->w;
+  size_t chunk = (size_t)p->group_in * es;
+  for (int64_t m = m0; m < m1; m++) {
+    int64_t ox = m % w->out_w, t = m / w->out_w, oy = t % w->out_h, b = t / w->out_h;
+    uint8_t *dst = cols + (size_t)(m - m0) * (size_t)p->k * es;
+    for (int32_t ky = 0; ky < w->filter_h; ky++) {
+      int64_t iy = oy * w->stride_h - w->pad_top + (int64_t)ky * w->dilation_h;
+      for (int32_t kx = 0; kx < w->filter_w; kx++, dst += chunk) {
+        int64_t ix = ox * w->stride_w - w->pad_left + (int64_t)kx * w->dilation_w;
+        if (iy < 0 || iy >= w->in_h || ix < 0 || ix >= w->in_w) {
+          memset(dst, pad_byte, chunk);
+        } else {
+          size_t off = ((size_t)((b * w->in_h + iy) * w->in_w + ix) * p->in_c + (size_t)g * p->group_in) * es;
+          memcpy(dst, in + off, chunk);
+        }
+      }
+    }
+  }
+}
+
+static ep_status prepare_common(ep_context *ctx, ep_node *node, conv_params **out_p) {
+  ep_status st = ep_check_arity(ctx, node, 2, 3, 1);
+  if (st != EP_OK) return st;
+  ep_tensor *in = ep_input(ctx, node, 0), *filter = ep_input(ctx, node, 1), *bias = ep_input(ctx, node, 2);
+  ep_tensor *out = ep_output(ctx, node, 0);
+  if ((st = ep_check_rank(ctx, node, in, 4, "input")) != EP_OK) return st;
+  if ((st = ep_check_rank(ctx, node, filter, 4, "filter")) != EP_OK) return st;
+  conv_params *p = ep_alloc_persistent(ctx, sizeof *p);
+  if (!p) return EP_ERROR_MEMORY;
+  p->in_c = in->dims[3];
+  p->out_c = filter->dims[0];
+  p->group_in = filter->dims[3];
+  if (p->group_in <= 0 || p->in_c % p->group_in != 0)
+    return ep_kernel_fail(ctx, node, EP_ERROR_MODEL, "input has %d channels, filter '%s' has %d per group",
+                          p->in_c, filter->name, p->group_in);
+  p->groups = p->in_c / p->group_in;
+  if (p->out_c % p->groups != 0)
+    return ep_kernel_fail(ctx, node, EP_ERROR_MODEL, "%d output channels do not split into %d groups", p->out_c,
+                          p->groups);
+  p->group_out = p->out_c / p->groups;
+  if (bias && (int64_t)ep_num_elements(bias) != p->out_c)
+    return ep_kernel_fail(ctx, node, EP_ERROR_MODEL, "bias '%s' has %zu values for %d output channels",
+                          bias->name, ep_num_elements(bias), p->out_c);
+  ep_window *w = &p->w;
+  w->batch = in->dims[0];
+  w->in_h = in->dims[1];
+  w->in_w = in->dims[2];
+  w->filter_h = filter->dims[1];
+  w->filter_w = filter->dims[2];
+  w->stride_h = ep_opt_i32(node, OPT_STRIDE_H, 1);
+  w->stride_w = ep_opt_i32(node, OPT_STRIDE_W, 1);
+  w->dilation_h = ep_opt_i32(node, OPT_DILATION_H, 1);
+  w->dilation_w = ep_opt_i32(node, OPT_DILATION_W, 1);
+  if (!ep_window_plan(w, ep_opt_i8(node, OPT_PADDING, EP_PADDING_SAME)))
+    return ep_kernel_fail(ctx, node, EP_ERROR_MODEL, "invalid stride, dilation or padding");
+  p->k = w->filter_h * w->filter_w * p->group_in;
+  p->m = (int64_t)w->batch * w->out_h * w->out_w;
+  p->direct = w->filter_h == 1 && w->filter_w == 1 && w->stride_h == 1 && w->stride_w == 1 && p->groups == 1;
+  p->col_slot = p->pack_slot = -1;
+  node->user_data = p;
+  *out_p = p;
+  int32_t dims[4] = {w->batch, w->out_h, w->out_w, p->out_c};
+  return ep_set_shape(ctx, out, 4, dims);
+}
+
+/* Scratch for per-thread im2col blocks of `es`-byte elements. */
+static ep_status request_cols(ep_context *ctx, ep_node *node, conv_params *p, size_t es) {
+  if (p->direct) return EP_OK;
+  size_t bytes = (size_t)ep_num_threads(ctx) * MC * (size_t)p->k * es;
+  return ep_request_scratch(ctx, node, bytes ? bytes : 1, &p->col_slot);
+}
+
+/* ---- float32 ---- */
+
+static void pack_f32(const conv_params *p, const float *filter, float *packed) {
+  for (int32_t g = 0; g < p->groups; g++)
+    ep_gemm_pack_f32(filter + (size_t)g * p->group_out * p->k, p->group_out, p->k,
+                     packed + (size_t)g * group_packed_count(p));
+}
+
+static ep_status prepare_f32(ep_context *ctx, ep_node *node) {
+  conv_params *p;
+  ep_status st = prepare_common(ctx, node, &p);
+  if (st != EP_OK) return st;
+  ep_tensor *filter = ep_input(ctx, node, 1), *bias = ep_input(ctx, node, 2), *out = ep_output(ctx, node, 0);
+  if ((st = ep_check_type(ctx, node, filter, EP_FLOAT32, "filter")) != EP_OK) return st;
+  if (bias && (st = ep_check_type(ctx, node, bias, EP_FLOAT32, "bias")) != EP_OK) return st;
+  if ((st = ep_check_type(ctx, node, out, EP_FLOAT32, "output")) != EP_OK) return st;
+  st = ep_activation_range_f32(ctx, node, ep_opt_i8(node, OPT_ACTIVATION, EP_ACT_NONE), &p->lo, &p->hi);
+  if (st != EP_OK) return st;
+  size_t packed_bytes = (size_t)p->groups * group_packed_count(p) * sizeof(float);
+  if (filter->is_constant) {
+    float *packed = ep_alloc_persistent(ctx, packed_bytes ? packed_bytes : 1);
+    if (!packed) return EP_ERROR_MEMORY;
+    pack_f32(p, filter->data, packed);
+    p->packed = packed;
+  } else if ((st = ep_request_scratch(ctx, node, packed_bytes ? packed_bytes : 1, &p->pack_slot)) != EP_OK) {
+    return st;
+  }
+  return request_cols(ctx, node, p, sizeof(float));
+}
+
+static void blocks_f32(void *arg, int64_t begin, int64_t end, int thread) {
+  const conv_job *j = arg;
+  const conv_params *p = j->p;
+  int32_t g = j->group;
+  const float *packed = (const float *)j->packed + (size_t)g * group_packed_count(p);
+  ep_gemm_f32_out o = {j->bias ? (const float *)j->bias + (size_t)g * p->group_out : NULL, p->lo, p->hi};
+  float *out = (float *)j->out + (size_t)g * p->group_out;
+  for (int64_t blk = begin; blk < end; blk++) {
+    int64_t m0 = blk * MC, m1 = m0 + MC < p->m ? m0 + MC : p->m;
+    if (p->direct) {
+      ep_gemm_f32((const float *)j->in + m0 * p->in_c, p->in_c, packed, p->group_out, p->k, out + m0 * p->out_c,
+                  p->out_c, 0, m1 - m0, &o);
+    } else {
+      uint8_t *cols = j->cols + (size_t)thread * MC * (size_t)p->k * sizeof(float);
+      im2col(p, j->in, sizeof(float), 0, g, m0, m1, cols);
+      ep_gemm_f32((const float *)cols, p->k, packed, p->group_out, p->k, out + m0 * p->out_c, p->out_c, 0, m1 - m0,
+                  &o);
+    }
+  }
+}
+
+static ep_status eval_f32(ep_context *ctx, ep_node *node) {
+  const conv_params *p = node->user_data;
+  ep_tensor *bias = ep_input(ctx, node, 2);
+  conv_job job = {p, ep_input(ctx, node, 0)->data, p->packed, bias ? bias->data : NULL,
+                  ep_output(ctx, node, 0)->data, p->col_slot >= 0 ? ep_scratch(ctx, node, p->col_slot) : NULL, 0, 0};
+  if (!p->packed) {
+    float *packed = ep_scratch(ctx, node, p->pack_slot);
+    pack_f32(p, ep_input(ctx, node, 1)->data, packed);
+    job.packed = packed;
+  }
+  int64_t blocks = (p->m + MC - 1) / MC;
+  for (job.group = 0; job.group < p->groups; job.group++) ep_parallel_for(ctx, blocks, 1, blocks_f32, &job);
+  return EP_OK;
+}
+
+/* ---- quantized: per-channel requantization constants shared by int8 and 16x8 ---- */
+
+static ep_status prepare_requant(ep_context *ctx, ep_node *node, conv_params *p) {
+  ep_tensor *in = ep_input(ctx, node, 0), *filter = ep_input(ctx, node, 1), *out = ep_output(ctx, node, 0);
+  ep_status st;
+  if ((st = ep_check_type(ctx, node, filter, EP_INT8, "filter")) != EP_OK) return st;
+  if ((st = ep_check_type(ctx, node, out, in->type, "output")) != EP_OK) return st;
+  if ((st = ep_require_per_tensor_quant(ctx, node, in)) != EP_OK) return st;
+  if ((st = ep_require_per_tensor_quant(ctx, node, out)) != EP_OK) return st;
+  if (!filter->is_constant)
+    return ep_kernel_fail(ctx, node, EP_ERROR_UNSUPPORTED, "quantized filter '%s' must be a constant",
+                          filter->name);
+  if (!filter->scale || (filter->quant_count != 1 && filter->quant_count != p->out_c))
+    return ep_kernel_fail(ctx, node, EP_ERROR_MODEL, "filter '%s' needs 1 or %d scales, has %d", filter->name,
+                          p->out_c, filter->quant_count);
+  p->multiplier = ep_alloc_persistent(ctx, sizeof(int32_t) * (size_t)p->out_c);
+  p->shift = ep_alloc_persistent(ctx, sizeof(int32_t) * (size_t)p->out_c);
+  if (!p->multiplier || !p->shift) return EP_ERROR_MEMORY;
+  for (int32_t c = 0; c < p->out_c; c++) {
+    double fs = filter->scale[filter->quant_count > 1 ? c : 0];
+    int sh;
+    ep_quantize_multiplier((double)ep_scale(in) * fs / (double)ep_scale(out), &p->multiplier[c], &sh);
+    p->shift[c] = sh;
+  }
+  p->input_offset = -ep_zero_point(in);
+  p->output_offset = ep_zero_point(out);
+  int32_t qmin, qmax;
+  ep_quant_limits(out->type, &qmin, &qmax);
+  ep_activation_range_quant(ep_opt_i8(node, OPT_ACTIVATION, EP_ACT_NONE), ep_scale(out), p->output_offset, qmin,
+                            qmax, &p->qlo, &p->qhi);
+  return EP_OK;
+}
+
+/* ---- int8 ---- */
+
+static ep_status prepare_s8(ep_context *ctx, ep_node *node) {
+  conv_params *p;
+  ep_status st = prepare_common(ctx, node, &p);
+  if (st != EP_OK) return st;
+  if ((st = prepare_requant(ctx, node, p)) != EP_OK) return st;
+  ep_tensor *filter = ep_input(ctx, node, 1), *bias = ep_input(ctx, node, 2);
+  if (bias && (st = ep_check_type(ctx, node, bias, EP_INT32, "bias")) != EP_OK) return st;
+  const int8_t *f = filter->data;
+  p->weight_sums = ep_alloc_persistent(ctx, sizeof(int32_t) * (size_t)p->out_c);
+  int16_t *packed = ep_alloc_persistent(ctx, (size_t)p->groups * group_packed_count(p) * sizeof(int16_t) + 1);
+  if (!p->weight_sums || !packed) return EP_ERROR_MEMORY;
+  for (int32_t c = 0; c < p->out_c; c++) {
+    int32_t s = 0;
+    for (int32_t i = 0; i < p->k; i++) s += f[(size_t)c * p->k + i];
+    p->weight_sums[c] = s;
+  }
+  for (int32_t g = 0; g < p->groups; g++)
+    ep_gemm_pack_s8(f + (size_t)g * p->group_out * p->k, p->group_out, p->k,
+                    packed + (size_t)g * group_packed_count(p));
+  p->packed = packed;
+  return request_cols(ctx, node, p, 1);
+}
+
+static void blocks_s8(void *arg, int64_t begin, int64_t end, int thread) {
+  const conv_job *j = arg;
+  const conv_params *p = j->p;
+  int32_t g = j->group, c0 = g * p->group_out;
+  const int16_t *packed = (const int16_t *)j->packed + (size_t)g * group_packed_count(p);
+  ep_gemm_s8_out o = {j->bias ? (const int32_t *)j->bias + c0 : NULL, p->weight_sums + c0, p->input_offset,
+                      p->multiplier + c0, p->shift + c0, p->output_offset, p->qlo, p->qhi};
+  int8_t *out = (int8_t *)j->out + c0;
+  for (int64_t blk = begin; blk < end; blk++) {
+    int64_t m0 = blk * MC, m1 = m0 + MC < p->m ? m0 + MC : p->m;
+    if (p->direct) {
+      ep_gemm_s8((const int8_t *)j->in + m0 * p->in_c, p->in_c, packed, p->group_out, p->k, out + m0 * p->out_c,
+                 p->out_c, 0, m1 - m0, &o);
+    } else {
+      uint8_t *cols = j->cols + (size_t)thread * MC * (size_t)p->k;
+      im2col(p, j->in, 1, (uint8_t)(int8_t)(-p->input_offset), g, m0, m1, cols);
+      ep_gemm_s8((const int8_t *)cols, p->k, packed, p->group_out, p->k, out + m0 * p->out_c, p->out_c, 0, m1 - m0,
+                 &o);
+    }
+  }
+}
+
+static ep_status eval_s8(ep_context *ctx, ep_node *node) {
+  const conv_params *p = node->user_data;
+  ep_tensor *bias = ep_input(ctx, node, 2);
+  conv_job job = {p, ep_input(ctx, node, 0)->data, p->packed, bias ? bias->data : NULL,
+                  ep_output(ctx, node, 0)->data, p->col_slot >= 0 ? ep_scratch(ctx, node, p->col_slot) : NULL, 0, 0};
+  int64_t blocks = (p->m + MC - 1) / MC;
+  for (job.group = 0; job.group < p->groups; job.group++) ep_parallel_for(ctx, blocks, 1, blocks_s8, &job);
+  return EP_OK;
+}
+
+/* ---- int16 activations, int8 filter ---- */
+
+static ep_status prepare_s16(ep_context *ctx, ep_node *node) {
+  conv_params *p;
+  ep_status st = prepare_common(ctx, node, &p);
+  if (st != EP_OK) return st;
+  if ((st = prepare_requant(ctx, node, p)) != EP_OK) return st;
+  ep_tensor *bias = ep_input(ctx, node, 2);
+  if (bias && bias->type != EP_INT64 && bias->type != EP_INT32)
+    return ep_kernel_fail(ctx, node, EP_ERROR_UNSUPPORTED, "16x8 bias '%s' is %s, expected int64 or int32",
+                          bias->name, ep_dtype_name(bias->type));
+  return EP_OK;
+}
+
+/* One output row (b, oy) per item. */
+static void rows_s16(void *arg, int64_t begin, int64_t end, int thread) {
+  (void)thread;
+  const conv_job *j = arg;
+  const conv_params *p = j->p;
+  const ep_window *w = &p->w;
+  const int16_t *in = (const int16_t *)j->in;
+  const int8_t *filter = j->packed;
+  for (int64_t row = begin; row < end; row++) {
+    int64_t b = row / w->out_h, oy = row % w->out_h;
+    int16_t *out = (int16_t *)j->out + (size_t)row * w->out_w * p->out_c;
+    for (int32_t ox = 0; ox < w->out_w; ox++) {
+      for (int32_t oc = 0; oc < p->out_c; oc++) {
+        int32_t g = oc / p->group_out;
+        int64_t acc = 0;
+        for (int32_t ky = 0; ky < w->filter_h; ky++) {
+          int64_t iy = oy * w->stride_h - w->pad_top + (int64_t)ky * w->dilation_h;
+          if (iy < 0 || iy >= w->in_h) continue;
+          for (int32_t kx = 0; kx < w->filter_w; kx++) {
+            int64_t ix = (int64_t)ox * w->stride_w - w->pad_left + (int64_t)kx * w->dilation_w;
+            if (ix < 0 || ix >= w->in_w) continue;
+            const int16_t *px = in + ((b * w->in_h + iy) * w->in_w + ix) * p->in_c + (int64_t)g * p->group_in;
+            const int8_t *f = filter + (((size_t)oc * w->filter_h + ky) * w->filter_w + kx) * p->group_in;
+            for (int32_t ic = 0; ic < p->group_in; ic++) acc += (int64_t)px[ic] * f[ic];
+          }
+        }
+        if (j->bias) acc += j->bias64 ? ((const int64_t *)j->bias)[oc] : ((const int32_t *)j->bias)[oc];
+        int32_t v = ep_mul_by_quantized_multiplier64(acc, p->multiplier[oc], p->shift[oc]) + p->output_offset;
+        out[(size_t)ox * p->out_c + oc] = (int16_t)ep_clamp_i32(v, p->qlo, p->qhi);
+      }
+    }
+  }
+}
+
+static ep_status eval_s16(ep_context *ctx, ep_node *node) {
+  const conv_params *p = node->user_data;
+  ep_tensor *bias = ep_input(ctx, node, 2);
+  conv_job job = {p, ep_input(ctx, node, 0)->data, ep_input(ctx, node, 1)->data, bias ? bias->data : NULL,
+                  ep_output(ctx, node, 0)->data, NULL, 0, bias && bias->type == EP_INT64};
+  ep_parallel_for(ctx, (int64_t)p->w.batch * p->w.out_h, 1, rows_s16, &job);
+  return EP_OK;
+}
+
+const ep_kernel ep_kernels_conv[] = {
+    {EP_OP_CONV_2D, EP_FLOAT32, EP_ISA_REF, EP_OPTIONS_Conv2DOptions, "conv2d_f32_ref", prepare_f32, eval_f32},
+    {EP_OP_CONV_2D, EP_INT8, EP_ISA_REF, EP_OPTIONS_Conv2DOptions, "conv2d_s8_ref", prepare_s8, eval_s8},
+    {EP_OP_CONV_2D, EP_INT16, EP_ISA_REF, EP_OPTIONS_Conv2DOptions, "conv2d_s16x8_ref", prepare_s16, eval_s16},
+    EP_KERNEL_END,
+};

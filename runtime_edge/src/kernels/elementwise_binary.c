@@ -1,0 +1,158 @@
+/* Broadcasting arithmetic on float32 and int32: ADD (int32; float32 is elementwise_add.c), SUB, MUL, DIV,
+ * POW, SQUARED_DIFFERENCE, MAXIMUM, MINIMUM. Each (op, dtype) is one row function generated from its
+ * scalar expression; ADD/SUB/MUL/DIV apply their fused activation as a clamp. */
+#include <math.h>
+
+#include "../kernel.h"
+#include "binary_driver.h"
+#include "quant.h"
+
+/* Add/Sub/Mul/DivOptions all keep the fused activation in slot 0. */
+enum { OPT_ACTIVATION = 0 };
+
+typedef struct binary_params {
+  ep_binary_plan plan;
+  ep_binary_clamp clamp;
+} binary_params;
+
+#define ROW_F32(name, expr)                                                                               \
+  static void name##_f32(const void *pa, int64_t sa, const void *pb, int64_t sb, void *po, int64_t n,    \
+                         const void *params) {                                                            \
+    const float *A = pa, *B = pb;                                                                        \
+    float *O = po;                                                                                        \
+    const ep_binary_clamp *c = params;                                                                    \
+    float lo = c->lo, hi = c->hi;                                                                         \
+    if (sa == 1 && sb == 1) {                                                                             \
+      for (int64_t i = 0; i < n; i++) {                                                                   \
+        float x = A[i], y = B[i], v = (expr);                                                             \
+        O[i] = v < lo ? lo : (v > hi ? hi : v);                                                           \
+      }                                                                                                   \
+    } else {                                                                                              \
+      for (int64_t i = 0; i < n; i++) {                                                                   \
+        float x = A[i * sa], y = B[i * sb], v = (expr);                                                   \
+        O[i] = v < lo ? lo : (v > hi ? hi : v);                                                           \
+      }                                                                                                   \
+    }                                                                                                     \
+  }
+
+#define ROW_I32(name, expr)                                                                               \
+  static void name##_i32(const void *pa, int64_t sa, const void *pb, int64_t sb, void *po, int64_t n,    \
+                         const void *params) {                                                            \
+    const int32_t *A = pa, *B = pb;                                                                      \
+    int32_t *O = po;                                                                                      \
+    const ep_binary_clamp *c = params;                                                                    \
+    for (int64_t i = 0; i < n; i++) {                                                                     \
+      int32_t x = A[i * sa], y = B[i * sb];                                                               \
+      int64_t v = (expr);                                                                                 \
+      O[i] = (int32_t)(v < c->ilo ? c->ilo : (v > c->ihi ? c->ihi : v));                                  \
+    }                                                                                                     \
+  }
+
+/* int32 POW by repeated squaring with wrap-around; a negative exponent (which TFLite rejects) gives 1. */
+static int64_t ipow(int32_t x, int32_t y) {
+  uint32_t r = 1, base = (uint32_t)x;
+  for (uint32_t e = (uint32_t)(y < 0 ? 0 : y); e; e >>= 1, base *= base)
+    if (e & 1) r *= base;
+  return (int32_t)r;
+}
+
+/* int32 DIV truncates like C; a zero divisor yields 0 instead of trapping (TFLite leaves it undefined). */
+static int64_t idiv(int32_t x, int32_t y) {
+  if (y == 0) return 0;
+  if (x == INT32_MIN && y == -1) return INT32_MAX;
+  return x / y;
+}
+
+ROW_F32(add, x + y)
+ROW_F32(sub, x - y)
+ROW_F32(mul, x * y)
+ROW_F32(div, x / y)
+ROW_F32(pow, powf(x, y))
+ROW_F32(sqdiff, (x - y) * (x - y))
+ROW_F32(max, x > y ? x : y)
+ROW_F32(min, x < y ? x : y)
+ROW_I32(add, (int64_t)x + y)
+ROW_I32(sub, (int64_t)x - y)
+ROW_I32(mul, (int64_t)(int32_t)((uint32_t)x * (uint32_t)y))
+ROW_I32(div, idiv(x, y))
+ROW_I32(pow, ipow(x, y))
+ROW_I32(sqdiff, ((int64_t)x - y) * ((int64_t)x - y))
+ROW_I32(max, x > y ? x : y)
+ROW_I32(min, x < y ? x : y)
+
+typedef struct binary_op {
+  int32_t op;
+  int fused_activation;
+  ep_binary_row_fn f32, i32;
+} binary_op;
+
+static const binary_op OPS[] = {
+    {EP_OP_ADD, 1, add_f32, add_i32},
+    {EP_OP_SUB, 1, sub_f32, sub_i32},
+    {EP_OP_MUL, 1, mul_f32, mul_i32},
+    {EP_OP_DIV, 1, div_f32, div_i32},
+    {EP_OP_POW, 0, pow_f32, pow_i32},
+    {EP_OP_SQUARED_DIFFERENCE, 0, sqdiff_f32, sqdiff_i32},
+    {EP_OP_MAXIMUM, 0, max_f32, max_i32},
+    {EP_OP_MINIMUM, 0, min_f32, min_i32},
+};
+
+static const binary_op *find_op(int32_t code) {
+  for (size_t i = 0; i < sizeof OPS / sizeof OPS[0]; i++)
+    if (OPS[i].op == code) return &OPS[i];
+  return NULL;
+}
+
+static ep_status prepare(ep_context *ctx, ep_node *node) {
+  const binary_op *op = find_op(node->builtin_code);
+  binary_params *p = ep_alloc_persistent(ctx, sizeof *p);
+  if (!p) return EP_ERROR_MEMORY;
+  ep_status st = ep_binary_prepare(ctx, node, &p->plan);
+  if (st != EP_OK) return st;
+  ep_tensor *a = ep_input(ctx, node, 0), *b = ep_input(ctx, node, 1), *out = ep_output(ctx, node, 0);
+  if ((st = ep_check_type(ctx, node, b, a->type, "second input")) != EP_OK) return st;
+  if ((st = ep_check_type(ctx, node, out, a->type, "output")) != EP_OK) return st;
+  int act = op->fused_activation ? ep_opt_i8(node, OPT_ACTIVATION, EP_ACT_NONE) : EP_ACT_NONE;
+  if (a->type == EP_FLOAT32) {
+    if ((st = ep_activation_range_f32(ctx, node, act, &p->clamp.lo, &p->clamp.hi)) != EP_OK) return st;
+    p->plan.row = op->f32;
+  } else {
+    float lo, hi;
+    if ((st = ep_activation_range_f32(ctx, node, act, &lo, &hi)) != EP_OK) return st;
+    p->clamp.ilo = lo <= (float)INT32_MIN ? INT32_MIN : (int32_t)lo;
+    p->clamp.ihi = hi >= (float)INT32_MAX ? INT32_MAX : (int32_t)hi;
+    p->plan.row = op->i32;
+  }
+  p->plan.es_a = p->plan.es_b = p->plan.es_out = 4;
+  p->plan.params = &p->clamp;
+  node->user_data = p;
+  return EP_OK;
+}
+
+static ep_status eval(ep_context *ctx, ep_node *node) {
+  const binary_params *p = node->user_data;
+  ep_binary_run(ctx, node, &p->plan);
+  return EP_OK;
+}
+
+#define F32(OP, OPTS, NAME) {OP, EP_FLOAT32, EP_ISA_REF, OPTS, NAME "_f32_ref", prepare, eval}
+#define I32(OP, OPTS, NAME) {OP, EP_INT32, EP_ISA_REF, OPTS, NAME "_i32_ref", prepare, eval}
+
+const ep_kernel ep_kernels_elementwise_binary[] = {
+    I32(EP_OP_ADD, EP_OPTIONS_AddOptions, "add"),
+    F32(EP_OP_SUB, EP_OPTIONS_SubOptions, "sub"),
+    I32(EP_OP_SUB, EP_OPTIONS_SubOptions, "sub"),
+    F32(EP_OP_MUL, EP_OPTIONS_MulOptions, "mul"),
+    I32(EP_OP_MUL, EP_OPTIONS_MulOptions, "mul"),
+    F32(EP_OP_DIV, EP_OPTIONS_DivOptions, "div"),
+    I32(EP_OP_DIV, EP_OPTIONS_DivOptions, "div"),
+    F32(EP_OP_POW, EP_OPTIONS_NONE, "pow"),
+    I32(EP_OP_POW, EP_OPTIONS_NONE, "pow"),
+    F32(EP_OP_SQUARED_DIFFERENCE, EP_OPTIONS_NONE, "squared_difference"),
+    I32(EP_OP_SQUARED_DIFFERENCE, EP_OPTIONS_NONE, "squared_difference"),
+    F32(EP_OP_MAXIMUM, EP_OPTIONS_NONE, "maximum"),
+    I32(EP_OP_MAXIMUM, EP_OPTIONS_NONE, "maximum"),
+    F32(EP_OP_MINIMUM, EP_OPTIONS_NONE, "minimum"),
+    I32(EP_OP_MINIMUM, EP_OPTIONS_NONE, "minimum"),
+    EP_KERNEL_END,
+};

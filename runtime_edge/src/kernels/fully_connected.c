@@ -1,0 +1,266 @@
+/* FULLY_CONNECTED: out[b, n] = act(sum_k in[b, k] * W[n, k] + bias[n]); the input is read as [batch, K].
+ * float32 and int8 use the blocked GEMM (gemm.h). Few rows (matrix-vector products, the common batch-1 case)
+ * are split across threads by output channel panels, many rows by row blocks. Weights that are not
+ * constants (float16 weights after DEQUANTIZE) are packed into scratch at every run. int16 activations with
+ * int8 weights (16x8) use direct loops with 64-bit accumulators and a full-precision requantization. */
+#include "../kernel.h"
+#include "gemm.h"
+#include "quant.h"
+#include "util.h"
+
+/* FullyConnectedOptions field slots (schema.fbs). */
+enum { OPT_ACTIVATION = 0, OPT_WEIGHTS_FORMAT = 1, OPT_KEEP_NUM_DIMS = 2 };
+
+enum { ROW_BLOCK = 4 * EP_GEMM_MR };
+
+typedef struct fc_params {
+  int32_t batch, n, k;
+  int split_rows;     /* parallelize over row blocks rather than channel panels */
+  const void *packed; /* constant weights packed at prepare, else NULL */
+  int pack_slot;
+  float lo, hi;
+  int32_t input_offset, output_offset, qlo, qhi;
+  int32_t *multiplier, *shift, *weight_sums;
+} fc_params;
+
+typedef struct fc_job {
+  const fc_params *p;
+  const void *in, *packed, *bias, *weights;
+  void *out;
+  int bias64;
+} fc_job;
+
+static ep_status prepare_common(ep_context *ctx, ep_node *node, fc_params **out_p) {
+  ep_status st = ep_check_arity(ctx, node, 2, 3, 1);
+  if (st != EP_OK) return st;
+  ep_tensor *in = ep_input(ctx, node, 0), *w = ep_input(ctx, node, 1), *bias = ep_input(ctx, node, 2);
+  ep_tensor *out = ep_output(ctx, node, 0);
+  if (ep_opt_i8(node, OPT_WEIGHTS_FORMAT, 0) != 0)
+    return ep_kernel_fail(ctx, node, EP_ERROR_UNSUPPORTED, "only the DEFAULT weights format is supported");
+  if ((st = ep_check_rank(ctx, node, w, 2, "weights")) != EP_OK) return st;
+  fc_params *p = ep_alloc_persistent(ctx, sizeof *p);
+  if (!p) return EP_ERROR_MEMORY;
+  p->n = w->dims[0];
+  p->k = w->dims[1];
+  size_t total = ep_num_elements(in);
+  if (p->k <= 0 || total % (size_t)p->k != 0)
+    return ep_kernel_fail(ctx, node, EP_ERROR_MODEL, "input '%s' (%zu values) is not a multiple of %d features",
+                          in->name, total, p->k);
+  p->batch = (int32_t)(total / (size_t)p->k);
+  if (bias && (int64_t)ep_num_elements(bias) != p->n)
+    return ep_kernel_fail(ctx, node, EP_ERROR_MODEL, "bias '%s' has %zu values for %d units", bias->name,
+                          ep_num_elements(bias), p->n);
+  p->split_rows = p->batch >= 2 * ROW_BLOCK;
+  p->pack_slot = -1;
+  node->user_data = p;
+  *out_p = p;
+  if (ep_opt_bool(node, OPT_KEEP_NUM_DIMS, 0)) {
+    if (in->rank < 1 || in->dims[in->rank - 1] != p->k)
+      return ep_kernel_fail(ctx, node, EP_ERROR_MODEL, "keep_num_dims needs the input's last dimension to be %d",
+                            p->k);
+    int32_t dims[EP_MAX_RANK];
+    for (int32_t i = 0; i < in->rank; i++) dims[i] = in->dims[i];
+    dims[in->rank - 1] = p->n;
+    return ep_set_shape(ctx, out, in->rank, dims);
+  }
+  int32_t dims[2] = {p->batch, p->n};
+  return ep_set_shape(ctx, out, 2, dims);
+}
+
+/* Work units: row blocks, or channel panels of EP_GEMM_NR. */
+static int64_t units(const fc_params *p) {
+  return p->split_rows ? (p->batch + ROW_BLOCK - 1) / ROW_BLOCK : (p->n + EP_GEMM_NR - 1) / EP_GEMM_NR;
+}
+
+/* ---- float32 ---- */
+
+static ep_status prepare_f32(ep_context *ctx, ep_node *node) {
+  fc_params *p;
+  ep_status st = prepare_common(ctx, node, &p);
+  if (st != EP_OK) return st;
+  ep_tensor *w = ep_input(ctx, node, 1), *bias = ep_input(ctx, node, 2), *out = ep_output(ctx, node, 0);
+  if ((st = ep_check_type(ctx, node, w, EP_FLOAT32, "weights")) != EP_OK) return st;
+  if (bias && (st = ep_check_type(ctx, node, bias, EP_FLOAT32, "bias")) != EP_OK) return st;
+  if ((st = ep_check_type(ctx, node, out, EP_FLOAT32, "output")) != EP_OK) return st;
+  st = ep_activation_range_f32(ctx, node, ep_opt_i8(node, OPT_ACTIVATION, EP_ACT_NONE), &p->lo, &p->hi);
+  if (st != EP_OK) return st;
+  size_t bytes = ep_gemm_packed_count(p->n, p->k) * sizeof(float) + 1;
+  if (w->is_constant) {
+    float *packed = ep_alloc_persistent(ctx, bytes);
+    if (!packed) return EP_ERROR_MEMORY;
+    ep_gemm_pack_f32(w->data, p->n, p->k, packed);
+    p->packed = packed;
+    return EP_OK;
+  }
+  return ep_request_scratch(ctx, node, bytes, &p->pack_slot);
+}
+
+static void units_f32(void *arg, int64_t begin, int64_t end, int thread) {
+  (void)thread;
+  const fc_job *j = arg;
+  const fc_params *p = j->p;
+  const float *in = j->in, *packed = j->packed, *bias = j->bias;
+  float *out = j->out;
+  for (int64_t u = begin; u < end; u++) {
+    if (p->split_rows) {
+      int64_t m0 = u * ROW_BLOCK, m1 = m0 + ROW_BLOCK < p->batch ? m0 + ROW_BLOCK : p->batch;
+      ep_gemm_f32_out o = {bias, p->lo, p->hi};
+      ep_gemm_f32(in, p->k, packed, p->n, p->k, out, p->n, m0, m1, &o);
+    } else {
+      int32_t n0 = (int32_t)u * EP_GEMM_NR, nn = p->n - n0 < EP_GEMM_NR ? p->n - n0 : EP_GEMM_NR;
+      ep_gemm_f32_out o = {bias ? bias + n0 : NULL, p->lo, p->hi};
+      ep_gemm_f32(in, p->k, packed + (size_t)n0 * p->k, nn, p->k, out + n0, p->n, 0, p->batch, &o);
+    }
+  }
+}
+
+static ep_status eval_f32(ep_context *ctx, ep_node *node) {
+  const fc_params *p = node->user_data;
+  ep_tensor *bias = ep_input(ctx, node, 2);
+  fc_job job = {p, ep_input(ctx, node, 0)->data, p->packed, bias ? bias->data : NULL, NULL,
+                ep_output(ctx, node, 0)->data, 0};
+  if (!p->packed) {
+    float *packed = ep_scratch(ctx, node, p->pack_slot);
+    ep_gemm_pack_f32(ep_input(ctx, node, 1)->data, p->n, p->k, packed);
+    job.packed = packed;
+  }
+  ep_parallel_for(ctx, units(p), 1, units_f32, &job);
+  return EP_OK;
+}
+
+/* ---- quantized ---- */
+
+static ep_status prepare_requant(ep_context *ctx, ep_node *node, fc_params *p) {
+  ep_tensor *in = ep_input(ctx, node, 0), *w = ep_input(ctx, node, 1), *out = ep_output(ctx, node, 0);
+  ep_status st;
+  if ((st = ep_check_type(ctx, node, w, EP_INT8, "weights")) != EP_OK) return st;
+  if ((st = ep_check_type(ctx, node, out, in->type, "output")) != EP_OK) return st;
+  if ((st = ep_require_per_tensor_quant(ctx, node, in)) != EP_OK) return st;
+  if ((st = ep_require_per_tensor_quant(ctx, node, out)) != EP_OK) return st;
+  if (!w->is_constant)
+    return ep_kernel_fail(ctx, node, EP_ERROR_UNSUPPORTED, "quantized weights '%s' must be a constant", w->name);
+  if (!w->scale || (w->quant_count != 1 && w->quant_count != p->n))
+    return ep_kernel_fail(ctx, node, EP_ERROR_MODEL, "weights '%s' need 1 or %d scales, have %d", w->name, p->n,
+                          w->quant_count);
+  p->multiplier = ep_alloc_persistent(ctx, sizeof(int32_t) * (size_t)p->n + 1);
+  p->shift = ep_alloc_persistent(ctx, sizeof(int32_t) * (size_t)p->n + 1);
+  if (!p->multiplier || !p->shift) return EP_ERROR_MEMORY;
+  for (int32_t c = 0; c < p->n; c++) {
+    int sh;
+    double ws = w->scale[w->quant_count > 1 ? c : 0];
+    ep_quantize_multiplier((double)ep_scale(in) * ws / (double)ep_scale(out), &p->multiplier[c], &sh);
+    p->shift[c] = sh;
+  }
+  p->input_offset = -ep_zero_point(in);
+  p->output_offset = ep_zero_point(out);
+  int32_t qmin, qmax;
+  ep_quant_limits(out->type, &qmin, &qmax);
+  ep_activation_range_quant(ep_opt_i8(node, OPT_ACTIVATION, EP_ACT_NONE), ep_scale(out), p->output_offset, qmin,
+                            qmax, &p->qlo, &p->qhi);
+  return EP_OK;
+}
+
+static ep_status prepare_s8(ep_context *ctx, ep_node *node) {
+  fc_params *p;
+  ep_status st = prepare_common(ctx, node, &p);
+  if (st != EP_OK) return st;
+  if ((st = prepare_requant(ctx, node, p)) != EP_OK) return st;
+  ep_tensor *w = ep_input(ctx, node, 1), *bias = ep_input(ctx, node, 2);
+  if (bias && (st = ep_check_type(ctx, node, bias, EP_INT32, "bias")) != EP_OK) return st;
+  const int8_t *wd = w->data;
+  p->weight_sums = ep_alloc_persistent(ctx, sizeof(int32_t) * (size_t)p->n + 1);
+  int16_t *packed = ep_alloc_persistent(ctx, ep_gemm_packed_count(p->n, p->k) * sizeof(int16_t) + 1);
+  if (!p->weight_sums || !packed) return EP_ERROR_MEMORY;
+  for (int32_t c = 0; c < p->n; c++) {
+    int32_t s = 0;
+    for (int32_t i = 0; i < p->k; i++) s += wd[(size_t)c * p->k + i];
+    p->weight_sums[c] = s;
+  }
+  ep_gemm_pack_s8(wd, p->n, p->k, packed);
+  p->packed = packed;
+  return EP_OK;
+}
+
+static void units_s8(void *arg, int64_t begin, int64_t end, int thread) {
+  (void)thread;
+  const fc_job *j = arg;
+  const fc_params *p = j->p;
+  const int8_t *in = j->in;
+  const int16_t *packed = j->packed;
+  const int32_t *bias = j->bias;
+  int8_t *out = j->out;
+  for (int64_t u = begin; u < end; u++) {
+    int32_t n0 = 0, nn = p->n;
+    int64_t m0 = 0, m1 = p->batch;
+    if (p->split_rows) {
+      m0 = u * ROW_BLOCK;
+      m1 = m0 + ROW_BLOCK < p->batch ? m0 + ROW_BLOCK : p->batch;
+    } else {
+      n0 = (int32_t)u * EP_GEMM_NR;
+      nn = p->n - n0 < EP_GEMM_NR ? p->n - n0 : EP_GEMM_NR;
+    }
+    ep_gemm_s8_out o = {bias ? bias + n0 : NULL, p->weight_sums + n0, p->input_offset, p->multiplier + n0,
+                        p->shift + n0, p->output_offset, p->qlo, p->qhi};
+    ep_gemm_s8(in, p->k, packed + (size_t)n0 * p->k, nn, p->k, out + n0, p->n, m0, m1, &o);
+  }
+}
+
+static ep_status eval_s8(ep_context *ctx, ep_node *node) {
+  const fc_params *p = node->user_data;
+  ep_tensor *bias = ep_input(ctx, node, 2);
+  fc_job job = {p, ep_input(ctx, node, 0)->data, p->packed, bias ? bias->data : NULL, NULL,
+                ep_output(ctx, node, 0)->data, 0};
+  ep_parallel_for(ctx, units(p), 1, units_s8, &job);
+  return EP_OK;
+}
+
+static ep_status prepare_s16(ep_context *ctx, ep_node *node) {
+  fc_params *p;
+  ep_status st = prepare_common(ctx, node, &p);
+  if (st != EP_OK) return st;
+  if ((st = prepare_requant(ctx, node, p)) != EP_OK) return st;
+  ep_tensor *bias = ep_input(ctx, node, 2);
+  if (bias && bias->type != EP_INT64 && bias->type != EP_INT32)
+    return ep_kernel_fail(ctx, node, EP_ERROR_UNSUPPORTED, "16x8 bias '%s' is %s, expected int64 or int32",
+                          bias->name, ep_dtype_name(bias->type));
+  p->split_rows = 1;
+  return EP_OK;
+}
+
+/* One row block of the batch per unit. */
+static void units_s16(void *arg, int64_t begin, int64_t end, int thread) {
+  (void)thread;
+  const fc_job *j = arg;
+  const fc_params *p = j->p;
+  const int16_t *in = j->in;
+  const int8_t *w = j->weights;
+  int16_t *out = j->out;
+  for (int64_t m = begin * ROW_BLOCK; m < end * ROW_BLOCK && m < p->batch; m++) {
+    for (int32_t c = 0; c < p->n; c++) {
+      int64_t acc = 0;
+      for (int32_t i = 0; i < p->k; i++) acc += (int64_t)in[m * p->k + i] * w[(size_t)c * p->k + i];
+      if (j->bias) acc += j->bias64 ? ((const int64_t *)j->bias)[c] : ((const int32_t *)j->bias)[c];
+      int32_t v = ep_mul_by_quantized_multiplier_full64(acc, p->multiplier[c], p->shift[c]) + p->output_offset;
+      out[m * p->n + c] = (int16_t)ep_clamp_i32(v, p->qlo, p->qhi);
+    }
+  }
+}
+
+static ep_status eval_s16(ep_context *ctx, ep_node *node) {
+  const fc_params *p = node->user_data;
+  ep_tensor *bias = ep_input(ctx, node, 2);
+  fc_job job = {p, ep_input(ctx, node, 0)->data, NULL, bias ? bias->data : NULL, ep_input(ctx, node, 1)->data,
+                ep_output(ctx, node, 0)->data, bias && bias->type == EP_INT64};
+  ep_parallel_for(ctx, units(p), 1, units_s16, &job);
+  return EP_OK;
+}
+
+const ep_kernel ep_kernels_fully_connected[] = {
+    {EP_OP_FULLY_CONNECTED, EP_FLOAT32, EP_ISA_REF, EP_OPTIONS_FullyConnectedOptions, "fc_f32_ref", prepare_f32,
+     eval_f32},
+    {EP_OP_FULLY_CONNECTED, EP_INT8, EP_ISA_REF, EP_OPTIONS_FullyConnectedOptions, "fc_s8_ref", prepare_s8,
+     eval_s8},
+    {EP_OP_FULLY_CONNECTED, EP_INT16, EP_ISA_REF, EP_OPTIONS_FullyConnectedOptions, "fc_s16x8_ref", prepare_s16,
+     eval_s16},
+    EP_KERNEL_END,
+};

@@ -1,0 +1,126 @@
+/* Reference GEMM micro-kernels and blocking (see gemm.h). */
+#include "gemm.h"
+
+#include "quant.h"
+
+enum { MR = EP_GEMM_MR, NR = EP_GEMM_NR, KC = EP_GEMM_KC };
+
+void ep_gemm_pack_f32(const float *b, int32_t n, int32_t k, float *packed) {
+  for (int32_t n0 = 0; n0 < n; n0 += NR) {
+    float *panel = packed + (size_t)n0 * k;
+    for (int32_t kk = 0; kk < k; kk++)
+      for (int32_t j = 0; j < NR; j++) panel[(size_t)kk * NR + j] = n0 + j < n ? b[(size_t)(n0 + j) * k + kk] : 0.0f;
+  }
+}
+
+void ep_gemm_pack_s8(const int8_t *b, int32_t n, int32_t k, int16_t *packed) {
+  for (int32_t n0 = 0; n0 < n; n0 += NR) {
+    int16_t *panel = packed + (size_t)n0 * k;
+    for (int32_t kk = 0; kk < k; kk++)
+      for (int32_t j = 0; j < NR; j++) panel[(size_t)kk * NR + j] = n0 + j < n ? b[(size_t)(n0 + j) * k + kk] : 0;
+  }
+}
+
+/* acc[MR][NR] += A rows (k0..k1) * panel slice. A partial tile (fewer than MR rows: the edge of C, or a
+ * matrix-vector product) runs row by row so no work is wasted on missing rows. */
+static void tile_f32(const float *const rows[MR], int mr, int32_t k0, int32_t k1, const float *panel,
+                     float acc[MR][NR]) {
+  if (mr < MR) {
+    for (int i = 0; i < mr; i++)
+      for (int32_t kk = k0; kk < k1; kk++) {
+        const float *bp = panel + (size_t)kk * NR;
+        float ai = rows[i][kk];
+        for (int j = 0; j < NR; j++) acc[i][j] += ai * bp[j];
+      }
+    return;
+  }
+  for (int32_t kk = k0; kk < k1; kk++) {
+    const float *bp = panel + (size_t)kk * NR;
+    for (int i = 0; i < MR; i++) {
+      float ai = rows[i][kk];
+      for (int j = 0; j < NR; j++) acc[i][j] += ai * bp[j];
+    }
+  }
+}
+
+void ep_gemm_f32(const float *a, int64_t lda, const float *packed, int32_t n, int32_t k, float *c, int64_t ldc,
+                 int64_t m0, int64_t m1, const ep_gemm_f32_out *out) {
+  for (int32_t k0 = 0; k0 < k; k0 += KC) {
+    int32_t k1 = k - k0 > KC ? k0 + KC : k;
+    int last = k1 == k;
+    for (int32_t n0 = 0; n0 < n; n0 += NR) {
+      const float *panel = packed + (size_t)n0 * k;
+      int32_t nr = n - n0 < NR ? n - n0 : NR;
+      for (int64_t i0 = m0; i0 < m1; i0 += MR) {
+        int mr = m1 - i0 < MR ? (int)(m1 - i0) : MR;
+        const float *rows[MR];
+        float acc[MR][NR];
+        for (int i = 0; i < MR; i++) {
+          rows[i] = a + (i0 + (i < mr ? i : 0)) * lda;
+          for (int j = 0; j < NR; j++) acc[i][j] = 0.0f;
+        }
+        if (k0 > 0)
+          for (int i = 0; i < mr; i++)
+            for (int j = 0; j < nr; j++) acc[i][j] = c[(i0 + i) * ldc + n0 + j];
+        tile_f32(rows, mr, k0, k1, panel, acc);
+        for (int i = 0; i < mr; i++) {
+          float *dst = c + (i0 + i) * ldc + n0;
+          if (!last) {
+            for (int j = 0; j < nr; j++) dst[j] = acc[i][j];
+            continue;
+          }
+          for (int j = 0; j < nr; j++) {
+            float v = acc[i][j] + (out->bias ? out->bias[n0 + j] : 0.0f);
+            dst[j] = v < out->lo ? out->lo : (v > out->hi ? out->hi : v);
+          }
+        }
+      }
+    }
+  }
+}
+
+static void tile_s8(const int8_t *const rows[MR], int mr, int32_t k, const int16_t *panel, int32_t acc[MR][NR]) {
+  if (mr < MR) {
+    for (int i = 0; i < mr; i++)
+      for (int32_t kk = 0; kk < k; kk++) {
+        const int16_t *bp = panel + (size_t)kk * NR;
+        int32_t ai = rows[i][kk];
+        for (int j = 0; j < NR; j++) acc[i][j] += ai * (int32_t)bp[j];
+      }
+    return;
+  }
+  for (int32_t kk = 0; kk < k; kk++) {
+    const int16_t *bp = panel + (size_t)kk * NR;
+    for (int i = 0; i < MR; i++) {
+      int32_t ai = rows[i][kk];
+      for (int j = 0; j < NR; j++) acc[i][j] += ai * (int32_t)bp[j];
+    }
+  }
+}
+
+void ep_gemm_s8(const int8_t *a, int64_t lda, const int16_t *packed, int32_t n, int32_t k, int8_t *c, int64_t ldc,
+                int64_t m0, int64_t m1, const ep_gemm_s8_out *out) {
+  for (int32_t n0 = 0; n0 < n; n0 += NR) {
+    const int16_t *panel = packed + (size_t)n0 * k;
+    int32_t nr = n - n0 < NR ? n - n0 : NR;
+    for (int64_t i0 = m0; i0 < m1; i0 += MR) {
+      int mr = m1 - i0 < MR ? (int)(m1 - i0) : MR;
+      const int8_t *rows[MR];
+      int32_t acc[MR][NR];
+      for (int i = 0; i < MR; i++) {
+        rows[i] = a + (i0 + (i < mr ? i : 0)) * lda;
+        for (int j = 0; j < NR; j++) acc[i][j] = 0;
+      }
+      tile_s8(rows, mr, k, panel, acc);
+      for (int i = 0; i < mr; i++) {
+        int8_t *dst = c + (i0 + i) * ldc + n0;
+        for (int j = 0; j < nr; j++) {
+          int32_t ch = n0 + j;
+          int32_t v = acc[i][j] + out->input_offset * out->weight_sums[ch] + (out->bias ? out->bias[ch] : 0);
+          v = ep_mul_by_quantized_multiplier(v, out->multiplier[ch], out->shift[ch]) + out->output_offset;
+          dst[j] = (int8_t)ep_clamp_i32(v, out->lo, out->hi);
+        }
+      }
+    }
+  }
+}

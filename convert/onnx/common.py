@@ -73,7 +73,10 @@ def tflite_padding(win: Window, sizes) -> str | None:
     for size, k, s, d, b, e in zip(sizes, win.kernel, win.strides, win.dilations, win.begins, win.ends):
         if b is None:  # SAME_UPPER on a size known only at run time
             continue
-        if size is None or (b, e) != same_pads(size, k, s, d):
+        if size is None and s != 1:  # SAME's pads then depend on the size
+            return None
+        # With stride 1, SAME pads the effective kernel size - 1 whatever the input size.
+        if (b, e) != same_pads(size if size is not None else 1, k, s, d):
             return None
     return "SAME"
 
@@ -99,7 +102,7 @@ def permute(ctx, t: Tensor, perm, hint: str = "weights") -> Tensor:
 
 
 def reshape_to(ctx, x: Tensor, shape, out=None) -> Tensor:
-    """RESHAPE to `shape` (at most one None, written -1); constants are reshaped on the spot."""
+    """RESHAPE to `shape` (at most one None, written -1)."""
     shape = tuple(shape)
     if sum(d is None for d in shape) > 1:
         ctx.fail(f"cannot reshape '{x.name}' {list(x.shape)} with more than one unknown dimension; give static "
@@ -129,8 +132,10 @@ def slice_axis(ctx, x: Tensor, axis: int, begin: int, end: int | None, stride: i
     strides[axis] = stride
     keep_all = sum(1 << i for i in range(rank) if i != axis)
     size = x.shape[axis]
-    stop = size if end is None else end if end >= 0 or size is None else size + end
-    dim = None if stop is None else max(0, -(-(stop - begin) // stride))
+    dim = None
+    if size is not None:
+        stop = size if end is None else min(end, size) if end >= 0 else size + end
+        dim = max(0, -(-(stop - begin) // stride))
     return ctx.emit("STRIDED_SLICE", [x, ctx.const(begins, hint="begin"), ctx.const(ends, hint="end"),
                                       ctx.const(strides, hint="strides")],
                     {"begin_mask": keep_all, "end_mask": keep_all | (1 << axis if end is None else 0)},

@@ -120,7 +120,7 @@ def apply_input_shapes(graph: onnx.GraphProto, input_shapes: dict, path) -> None
         if len(dims) and len(dims) != len(shape):
             raise UsageError(f"--input-shape {name}: model input has rank {len(dims)}, got {len(shape)} dims")
         for d, known in zip(dims, shape):
-            if d.HasField("dim_value") and d.dim_value not in (0, known):
+            if d.HasField("dim_value") and d.dim_value > 0 and d.dim_value != known:
                 raise UsageError(f"--input-shape {name}: dimension {d.dim_value} is fixed by the model, got {known}")
         del inputs[name].type.tensor_type.shape.dim[:]
         for v in shape:

@@ -44,6 +44,10 @@ def lower_leaky_relu(ctx, node):
 def lower_prelu(ctx, node):
     x, slope = ctx.inputs()
     out = node.output[0]
+    if per_channel_legacy(x, slope):
+        # PRelu-6 gave a 1-D slope per channel (axis 1); the opset upgrade keeps such a slope as it is,
+        # though from opset 7 on it would have to broadcast NumPy-style (which it cannot: that is the sign).
+        slope = reshape(ctx, slope, slope.shape + (1,) * (x.rank - 2))
     slope = align_rank(ctx, slope, x.rank)
     if x.rank <= 4:
         binary(ctx, "PRELU", x, slope, out=out)
@@ -52,6 +56,11 @@ def lower_prelu(ctx, node):
     pos = binary(ctx, "MAXIMUM", x, scalar(ctx, 0, x, "zero"))
     neg = binary(ctx, "MUL", binary(ctx, "MINIMUM", x, scalar(ctx, 0, x, "zero")), slope)
     binary(ctx, "ADD", pos, neg, out=out)
+
+
+def per_channel_legacy(x, slope) -> bool:
+    c = slope.shape[0] if slope.rank == 1 else None
+    return x.rank > 2 and c not in (None, 1, x.shape[-1]) and c == x.shape[1]
 
 
 def lower_clip(ctx, node):

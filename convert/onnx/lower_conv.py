@@ -7,6 +7,8 @@ SAME/VALID cannot express are applied with an explicit PAD before a VALID convol
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ..ir import Tensor
@@ -134,10 +136,20 @@ def lower_conv_transpose(ctx, node):
         ctx.fail(f"{x.rank - 2}-D ConvTranspose is not supported (1-D and 2-D are)")
 
 
-def transpose_geometry(ctx, attrs: dict, sizes, kernel) -> tuple[list, list, list]:
-    """Per spatial axis, as ONNX resolves pads, output_padding, output_shape and auto_pad: the pad
-    before, the output size (None when the input size is unknown) and the size of the uncropped VALID
-    result minus input size * stride (known even when the input size is not)."""
+@dataclass
+class TransposedAxis:
+    """One spatial axis of a ConvTranspose. TRANSPOSE_CONV accepts an output size only if the forward
+    convolution over it gives back the input size: with VALID, s*(in-1) + k .. s*(in-1) + k + s-1. The
+    VALID result is made that size (`offset` = its size - s*in, independent of the input size) and ONNX's
+    output is cropped from it: `begin` pixels before, `tail` after."""
+    begin: int
+    tail: int
+    offset: int
+    size: int | None  # ONNX's output size; None when the input size is known only at run time
+
+
+def transpose_geometry(ctx, attrs: dict, sizes, kernel) -> list[TransposedAxis]:
+    """Resolve pads, output_padding, output_shape and auto_pad as ONNX does, per spatial axis."""
     n = len(kernel)
     strides = list(attrs.get("strides") or [1] * n)
     dilations = list(attrs.get("dilations") or [1] * n)
@@ -145,64 +157,69 @@ def transpose_geometry(ctx, attrs: dict, sizes, kernel) -> tuple[list, list, lis
     auto_pad = attrs.get("auto_pad", "NOTSET")
     out_shape = list(attrs["output_shape"])[-n:] if attrs.get("output_shape") else None
     pads = list(attrs.get("pads") or [0] * (2 * n))
-    begins, outs, offsets = [], [], []
+    axes = []
     for i in range(n):
-        s, eff = strides[i], (kernel[i] - 1) * dilations[i] + 1
-        full = None if sizes[i] is None else s * (sizes[i] - 1) + extra[i] + eff
+        s, eff, size_in = strides[i], (kernel[i] - 1) * dilations[i] + 1, sizes[i]
         if out_shape is not None or auto_pad in ("SAME_UPPER", "SAME_LOWER"):
-            if full is None:
+            if size_in is None:
                 ctx.fail("output_shape / auto_pad SAME needs static spatial input sizes; give them with --input-shape")
-            size = out_shape[i] if out_shape is not None else sizes[i] * s
-            total = max(full - size, 0)
+            size = out_shape[i] if out_shape is not None else size_in * s
+            total = max(s * (size_in - 1) + extra[i] + eff - size, 0)
             # The odd pixel goes after for SAME_UPPER, before otherwise (the spec; onnxruntime agrees).
             begin = total // 2 if auto_pad == "SAME_UPPER" else total - total // 2
-            offset = size + begin - s * sizes[i]
+            want = begin + size - s * size_in
         else:
             begin = 0 if auto_pad == "VALID" else pads[i]
             end = 0 if auto_pad == "VALID" else pads[n + i]
-            size = None if full is None else full - begin - end
-            offset = extra[i] + eff - s - end
-        begins.append(begin)
-        outs.append(size)
-        offsets.append(offset)
-    return begins, outs, offsets
+            size = None if size_in is None else s * (size_in - 1) + extra[i] + eff - begin - end
+            want = extra[i] + eff - s - end
+        offset = min(max(want, eff - s), eff - 1)
+        if want > offset:
+            ctx.fail(f"an output {want - offset} pixels longer than the transposed convolution reaches "
+                     "is not supported")
+        axes.append(TransposedAxis(begin, offset - want, offset, size))
+    return axes
 
 
 def conv_transpose2d(ctx, x: Tensor, w: np.ndarray, b: Tensor | None, attrs: dict, out=None) -> Tensor:
     """x: N, C, H, W; w: ONNX (C, O/group, kh, kw). TRANSPOSE_CONV places input pixel i at output
     i*s - pad + k for tap k, ONNX at i*s - pad + k*dilation: dilation becomes zero taps in the kernel,
-    groups a block-diagonal kernel. TFLite's pad before comes from output_shape (SAME) or is 0 (VALID);
-    any other pad before is cropped from a VALID result with a strided slice."""
+    groups a block-diagonal kernel. When TFLite's SAME padding is ONNX's, one op does it all; otherwise
+    a VALID result is cropped with strided slices."""
     group = int(attrs.get("group", 1))
     kernel = list(attrs.get("kernel_shape") or w.shape[2:])
     strides = list(attrs.get("strides") or [1, 1])
-    begins, sizes, offsets = transpose_geometry(ctx, attrs, x.shape[2:], kernel)
+    axes = transpose_geometry(ctx, attrs, x.shape[2:], kernel)
     w = dilate_kernel(block_diagonal(w, group), list(attrs.get("dilations") or [1, 1]))
     cout = w.shape[1]
     filters = ctx.const(np.ascontiguousarray(w.transpose(1, 2, 3, 0)), hint="weights")
     bias = b if b is not None else ctx.const(np.zeros(cout, w.dtype), hint="bias")
     options = {"stride_h": strides[0], "stride_w": strides[1]}
-    if None not in sizes and all(bg == same_begin(sz, k, s)
-                                 for bg, sz, k, s in zip(begins, sizes, w.shape[2:], strides)):
+    sizes = [a.size for a in axes]
+    if all(same_padding_fits(a, n, k, s) for a, n, k, s in zip(axes, x.shape[2:], w.shape[2:], strides)):
         options["padding"] = "SAME"
-        spec = output_spec(ctx, x, sizes, cout, strides, [o - bg for bg, o in zip(begins, offsets)])
+        offsets = [a.size - s * n for a, n, s in zip(axes, x.shape[2:], strides)]
+        spec = output_spec(ctx, x, sizes, cout, strides, offsets)
         return ctx.channels_last("TRANSPOSE_CONV", x, [bias], options, out, out_shape=(x.shape[0], cout, *sizes),
                                  first_inputs=[spec, filters])
     options["padding"] = "VALID"
-    valid = [None if sz is None else sz + bg for sz, bg in zip(sizes, begins)]
-    spec = output_spec(ctx, x, valid, cout, strides, offsets)
-    crops = [(2 + i, bg) for i, bg in enumerate(begins) if bg]
+    valid = [None if n is None else s * n + a.offset for a, n, s in zip(axes, x.shape[2:], strides)]
+    spec = output_spec(ctx, x, valid, cout, strides, [a.offset for a in axes])
+    crops = [(2 + i, a) for i, a in enumerate(axes) if a.begin or a.tail]
     y = ctx.channels_last("TRANSPOSE_CONV", x, [bias], options, None if crops else out,
                           out_shape=(x.shape[0], cout, *valid), first_inputs=[spec, filters])
-    for k, (axis, begin) in enumerate(crops):
-        y = slice_axis(ctx, y, axis, begin, None, out=out if k == len(crops) - 1 else None)
+    for k, (axis, a) in enumerate(crops):
+        y = slice_axis(ctx, y, axis, a.begin, -a.tail if a.tail else None, out=out if k == len(crops) - 1 else None)
     return y
 
 
-def same_begin(size: int, kernel: int, stride: int) -> int:
-    """TRANSPOSE_CONV SAME's pad before: that of the forward SAME conv whose input is the output."""
-    total = max((-(-size // stride) - 1) * stride + kernel - size, 0)
-    return total // 2
+def same_padding_fits(axis: TransposedAxis, size_in, kernel: int, stride: int) -> bool:
+    """TRANSPOSE_CONV SAME computes ONNX's output when its output size maps back to the input size
+    (ceil(out / stride)) and the pad before of the forward SAME conv over the output is ONNX's."""
+    if axis.size is None or -(-axis.size // stride) != size_in:
+        return False
+    total = max((-(-axis.size // stride) - 1) * stride + kernel - axis.size, 0)
+    return axis.begin == total // 2
 
 
 def dilate_kernel(w: np.ndarray, dilations) -> np.ndarray:

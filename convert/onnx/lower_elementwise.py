@@ -19,6 +19,10 @@ UNARY = {"Sqrt": "SQRT", "Exp": "EXP", "Log": "LOG", "Neg": "NEG", "Abs": "ABS",
          "Ceil": "CEIL", "Round": "ROUND", "Sin": "SIN", "Cos": "COS", "Sign": "SIGN", "Not": "LOGICAL_NOT"}
 VARIADIC = {"Max": "MAXIMUM", "Min": "MINIMUM", "Sum": "ADD"}
 INT32 = (-(1 << 31), (1 << 31) - 1)
+# TFLite computes nothing in float64 (ADD, MUL, EXP, RELU, SUM, GATHER... all reject it); only these of
+# the ops our rules emit take float64 values.
+FLOAT64_KERNELS = frozenset({"SIGN", "SELECT_V2", "CAST", "RESHAPE", "TRANSPOSE", "SLICE", "STRIDED_SLICE",
+                             "SQUEEZE", "EXPAND_DIMS"})
 
 
 # -- shapes and operands ---------------------------------------------------------------------------------
@@ -82,8 +86,17 @@ def tensor_type(dtype: str) -> str:
     return "BOOL" if dtype == "bool" else dtype.upper()
 
 
+def check_kernel_dtype(ctx, op_type: str, tensors) -> None:
+    """Fail at conversion, rather than in the interpreter, on run-time float64 values TFLite cannot compute
+    (constants are fine: they fold)."""
+    if op_type not in FLOAT64_KERNELS and any(t is not None and t.dtype == "float64" and t.data is None
+                                              for t in tensors):
+        ctx.fail(f"TFLite has no float64 {op_type} kernel; export the model in float32")
+
+
 def binary(ctx, op_type: str, a: Tensor, b: Tensor, out=None, options=None, dtype=None) -> Tensor:
     """One broadcasting TFLite binary op with rank-aligned operands."""
+    check_kernel_dtype(ctx, op_type, (a, b))
     shape = broadcast_shape(a.shape, b.shape)
     a, b = align_rank(ctx, a, len(shape)), align_rank(ctx, b, len(shape))
     return ctx.emit(op_type, [a, b], options, out=out, shape=result_shape(ctx, out, shape), dtype=dtype)
@@ -94,6 +107,7 @@ def scalar(ctx, value, like: Tensor, hint="const") -> Tensor:
 
 
 def unary(ctx, op_type: str, x: Tensor, out=None, options=None) -> Tensor:
+    check_kernel_dtype(ctx, op_type, (x,))
     return ctx.emit(op_type, [x], options, out=out, shape=result_shape(ctx, out, x.shape))
 
 

@@ -33,7 +33,8 @@ def affine(ctx, x: Tensor, scale: np.ndarray | None, shift: np.ndarray | None, o
     if scale is None and shift is None:
         ctx.bind(out, x)
         return
-    y = x if scale is None else binary(ctx, "MUL", x, ctx.const(scale, hint="scale"), out=out if shift is None else None)
+    y = x if scale is None else binary(ctx, "MUL", x, ctx.const(scale, hint="scale"),
+                                       out=out if shift is None else None)
     if shift is not None:
         binary(ctx, "ADD", y, ctx.const(shift, hint="shift"), out=out)
 

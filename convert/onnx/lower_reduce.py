@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .lower_elementwise import binary, reshape, result_shape, unary
+from .lower_elementwise import binary, check_kernel_dtype, reshape, result_shape, unary
 from .lower_shape import int32_const, normalize_axis
 
 REDUCERS = {"ReduceMean": "MEAN", "ReduceMax": "REDUCE_MAX", "ReduceMin": "REDUCE_MIN", "ReduceSum": "SUM",
@@ -40,6 +40,7 @@ def reduced_shape(shape: tuple, axes, keepdims: bool) -> tuple:
 def reduce(ctx, op_type: str, x, axes, keepdims: bool, out=None):
     if x.dtype == "bool":
         op_type = BOOL_REDUCERS.get(op_type, op_type)
+    check_kernel_dtype(ctx, op_type, (x,))
     return ctx.emit(op_type, [x, int32_const(ctx, axes, "axes")], {"keep_dims": keepdims}, out=out,
                     shape=result_shape(ctx, out, reduced_shape(x.shape, axes, keepdims)))
 
@@ -95,6 +96,7 @@ def lower_arg(ctx, node):
     axis = normalize_axis(ctx, a.get("axis", 0), x.rank)
     keepdims = bool(a.get("keepdims", 1))
     op_type = ARG[node.op_type]
+    check_kernel_dtype(ctx, op_type, (x,))
     options = {"output_type": "INT64"}
     dropped = reduced_shape(x.shape, [axis], False)
     if not keepdims:

@@ -152,7 +152,8 @@ def target_sizes(ctx, x: Tensor, attrs: dict) -> tuple[list, list]:
             full[a] = float(s)
         if full[:2] != [1.0, 1.0]:
             ctx.fail(f"resizing the batch or channel axis is not supported (scales {full})")
-        outs = [None if n is None else int(np.floor(np.float32(s) * np.float32(n))) for n, s in zip(x.shape[2:], full[2:])]
+        outs = [None if n is None else int(np.floor(np.float32(s) * np.float32(n)))
+                for n, s in zip(x.shape[2:], full[2:])]
         return outs, full[2:]
     if sizes is None:
         ctx.fail("Resize needs scales or sizes")
@@ -209,8 +210,9 @@ def lower_depth_to_space(ctx, node):
     out = node.output[0]
     n, c, h, w = x.shape
     if attrs.get("mode", "DCR") == "DCR":
+        spatial = (None if d is None else d * b for d in (h, w))
         ctx.channels_last("DEPTH_TO_SPACE", x, [], {"block_size": b}, out,
-                          out_shape=(n, None if c is None else c // (b * b), *(None if d is None else d * b for d in (h, w))))
+                          out_shape=(n, None if c is None else c // (b * b), *spatial))
         return
     if None in (c, h, w):
         ctx.fail("mode='CRD' needs static C, H, W; give them with --input-shape")
@@ -223,8 +225,9 @@ def lower_space_to_depth(ctx, node):
     x = ctx.input(0)
     b = int(ctx.attrs()["blocksize"])
     n, c, h, w = x.shape
+    spatial = (None if d is None else d // b for d in (h, w))
     ctx.channels_last("SPACE_TO_DEPTH", x, [], {"block_size": b}, node.output[0],
-                      out_shape=(n, None if c is None else c * b * b, *(None if d is None else d // b for d in (h, w))))
+                      out_shape=(n, None if c is None else c * b * b, *spatial))
 
 
 LOWERINGS = {

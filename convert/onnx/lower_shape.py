@@ -12,7 +12,8 @@ import onnx
 from onnx import numpy_helper
 
 from .context import FOLD_LIMIT
-from .lower_elementwise import INT32, binary, broadcast_shape, cast, producer, reshape, result_shape
+from .lower_elementwise import (INT32, binary, broadcast_shape, cast, check_kernel_dtype, producer, reshape,
+                                result_shape)
 
 # ONNX Slice ends at or beyond these mean "to the end" (exporters write INT64_MAX / INT32_MAX).
 PAST_END = INT32[1]
@@ -126,6 +127,7 @@ def lower_concat(ctx, node):
     if len(parts) == 1:
         ctx.bind(out, parts[0])
         return
+    check_kernel_dtype(ctx, "CONCATENATION", parts)
     sizes = [t.shape[axis] for t in parts]
     shape = list(broadcast_shape(*(t.shape[:axis] + (1,) + t.shape[axis + 1:] for t in parts)))
     shape[axis] = None if None in sizes else sum(sizes)
@@ -243,6 +245,7 @@ def lower_gather(ctx, node):
         indices = binary(ctx, "FLOOR_MOD", idx, ctx.const(np.array(dim, idx.dtype), hint="dim"))
     else:
         indices = idx  # negative run-time indices on a dynamic axis are rejected by TFLite at run time
+    check_kernel_dtype(ctx, "GATHER", (data,))
     ctx.emit("GATHER", [data, indices], {"axis": axis}, out=out, shape=result_shape(ctx, out, shape))
 
 

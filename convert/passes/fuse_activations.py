@@ -7,7 +7,7 @@ across one reshape in between (an elementwise activation commutes with it).
 
 Only clamping activations are fused. TANH is a valid enum value, but TFLite's kernels derive an output
 range from the fused activation and ignore TANH, so fusing it would change results; CONCATENATION and
-L2_NORMALIZATION have the field but their TFLite kernels reject anything but NONE.
+L2_NORMALIZATION have the field but their TFLite kernels ignore or reject anything but NONE.
 """
 from __future__ import annotations
 
@@ -19,8 +19,9 @@ from .edit import Uses, graphs_of, hand_over, merge_sources, source_of
 # (low, high) of a clamp -> the activation op computing it (and the fused_activation_function value)
 CLAMPS = {(0.0, math.inf): "RELU", (0.0, 6.0): "RELU6", (-1.0, 1.0): "RELU_N1_TO_1"}
 ACTIVATION_RANGE = {name: bounds for bounds, name in CLAMPS.items()}
-PRODUCERS = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "ADD", "SUB", "MUL", "DIV",
-                       "AVERAGE_POOL_2D", "MAX_POOL_2D", "L2_POOL_2D"})
+# Ops whose TFLite kernels apply a fused clamp (checked against ai-edge-litert and tflite-runtime 2.14).
+PRODUCERS = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "TRANSPOSE_CONV", "FULLY_CONNECTED", "ADD", "SUB", "MUL",
+                       "DIV", "AVERAGE_POOL_2D", "MAX_POOL_2D", "L2_POOL_2D"})
 FLOATS = ("float32", "float16")
 
 

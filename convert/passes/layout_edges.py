@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..ir import Op, Tensor
-from .perms import compose, identity, inverse, only_unit_moves, permuted
+from .perms import compose, identity, inverse, is_reshape, permuted
 
 RESHAPES = ("RESHAPE", "SQUEEZE", "EXPAND_DIMS")
 
@@ -34,9 +34,9 @@ class TransposeEdge:
         from_logical = compose(self.perm, dst_perm)
         if stored == identity(len(stored)) or (src_has_logical and from_logical == identity(len(stored))):
             return 0, 0
-        if only_unit_moves(permuted(self.src.shape, src_perm), stored):
+        if is_reshape(permuted(self.src.shape, src_perm), stored):
             return 0, 1
-        if src_has_logical and only_unit_moves(self.src.shape, from_logical):
+        if src_has_logical and is_reshape(self.src.shape, from_logical):
             return 0, 1
         return 1, 0
 
@@ -112,4 +112,4 @@ def side_cost(shape, perm) -> tuple[int, int]:
     """(transposes, reshapes) of converting a tensor between its logical layout and `perm`."""
     if tuple(perm) == identity(len(perm)):
         return 0, 0
-    return (0, 1) if only_unit_moves(shape, perm) else (1, 0)
+    return (0, 1) if is_reshape(shape, perm) else (1, 0)

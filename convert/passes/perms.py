@@ -32,3 +32,9 @@ def only_unit_moves(shape, perm) -> bool:
     """True if transposing `shape` by `perm` keeps the order of every dim that is not 1 (a reshape)."""
     kept = [a for a in perm if shape[a] != 1]
     return kept == sorted(kept)
+
+
+def is_reshape(shape, perm) -> bool:
+    """True if transposing `shape` by `perm` can be written as a RESHAPE: it only moves size-1 dims and
+    at most one dim is unknown (a RESHAPE's new shape has at most one -1)."""
+    return only_unit_moves(shape, perm) and sum(d is None for d in shape) <= 1

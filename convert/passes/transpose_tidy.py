@@ -8,7 +8,7 @@ import numpy as np
 from ..ir import Graph, Op, Tensor
 from .edit import Names, Uses, merge_sources
 from .layout_edges import reshape_shape
-from .perms import compose, identity, only_unit_moves
+from .perms import compose, identity, is_reshape
 
 
 def run(graph: Graph, reshape: bool = True) -> bool:
@@ -54,7 +54,7 @@ def tidy(op: Op, uses: Uses, names: Names, reshape: bool) -> bool:
     if (twin is not None and uses.graph.ops.index(twin) < uses.graph.ops.index(op)
             and uses.bypass(op, twin.outputs[0], dst)):
         return True
-    if reshape and only_unit_moves(src.shape, perm) and sum(d is None for d in dst.shape) <= 1:
+    if reshape and is_reshape(src.shape, perm):
         shape = Tensor.constant(names(f"{dst.name}/shape"), reshape_shape(dst))
         uses.replace_op(op, Op("RESHAPE", [src, shape], [dst], sources=op.sources))
         return True

@@ -55,7 +55,7 @@ class Reader:
     @staticmethod
     def ints(values) -> list:
         """A generated XAsNumpy() result (0 when the vector is absent) as a list of ints."""
-        return [] if isinstance(values, int) else [int(v) for v in values]
+        return [] if isinstance(values, int) else values.tolist()
 
     @staticmethod
     def text(raw) -> str:

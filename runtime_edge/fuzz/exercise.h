@@ -1,6 +1,7 @@
 /* One pass of everything a model can drive: load (copying, so the bytes may be freed), create, allocate,
- * fill inputs, invoke, then resize every input and run again. Shared by the libFuzzer target and the C tests
- * (which replay fuzz/regressions/ through it). Returns the furthest stage reached, for statistics. */
+ * fill inputs, invoke, then (with `resize`) halve every input's spatial dims and run again. Shared by the
+ * libFuzzer target and the C tests (which replay fuzz/regressions/ through it). Returns the furthest stage
+ * reached, for statistics. */
 #ifndef EP_FUZZ_EXERCISE_H
 #define EP_FUZZ_EXERCISE_H
 
@@ -26,7 +27,7 @@ static void ep_exercise_fill_inputs(ep_interpreter *it) {
   }
 }
 
-static int ep_exercise_model(const uint8_t *data, size_t size) {
+static int ep_exercise_model(const uint8_t *data, size_t size, int resize) {
   ep_model *model = NULL;
   if (ep_model_load_memory(data, size, 0, &model) != EP_OK) return STAGE_REJECTED;
   ep_interpreter *it = NULL;
@@ -39,14 +40,14 @@ static int ep_exercise_model(const uint8_t *data, size_t size) {
     stage = STAGE_ALLOCATED;
     ep_exercise_fill_inputs(it);
     if (ep_interpreter_invoke(it) == EP_OK) stage = STAGE_INVOKED;
-    for (int32_t i = 0; i < ep_interpreter_input_count(it); i++) {
+    for (int32_t i = 0; resize && i < ep_interpreter_input_count(it); i++) {
       ep_tensor_info info;
       int32_t t = ep_interpreter_input(it, i);
       if (ep_interpreter_tensor(it, t, &info) != EP_OK) continue;
       for (int32_t d = 1; d < info.rank; d++) info.dims[d] = info.dims[d] > 1 ? info.dims[d] / 2 : info.dims[d];
       ep_interpreter_resize_input(it, t, info.rank, info.dims);
     }
-    if (ep_interpreter_allocate(it) == EP_OK) {
+    if (resize && ep_interpreter_allocate(it) == EP_OK) {
       ep_exercise_fill_inputs(it);
       ep_interpreter_invoke(it);
     }

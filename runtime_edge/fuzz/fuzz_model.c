@@ -7,6 +7,6 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  ep_exercise_model(data, size);
+  ep_exercise_model(data, size, 1);
   return 0;
 }

@@ -37,7 +37,7 @@ ep_status ep_fold(ep_context *ctx, ep_node *node) {
     int32_t t = node->outputs[k];
     if (t < 0) continue;
     ep_tensor *x = &ctx->tensors[t];
-    x->data = ep_pool_alloc(&ctx->persistent, 1, x->bytes + 1);
+    x->data = ep_pool_alloc_uninit(&ctx->persistent, 1, x->bytes + 1); /* eval writes it all */
     if (!x->data) return ep_fail(EP_ERROR_MEMORY, "out of memory folding op %d", node->index);
   }
   ctx->folded[node->index] = 1;

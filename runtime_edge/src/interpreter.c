@@ -271,10 +271,13 @@ static ep_status plan_arena(ep_context *ctx) {
     }
     tensor_of[t] = slot;
   }
-  int32_t scratch_base = count;
+  /* Scratch slots map to planned buffers through scratch_offset, holding the buffer index until planned. */
   for (int32_t i = 0; i < nn; i++)
     for (int32_t s = 0; s < EP_MAX_SCRATCH; s++) {
-      size_t size = ctx->scratch_size[(size_t)i * EP_MAX_SCRATCH + s];
+      size_t slot = (size_t)i * EP_MAX_SCRATCH + (size_t)s, size = ctx->scratch_size[slot];
+      ctx->scratch_offset[slot] = SIZE_MAX;
+      if (!size) continue;
+      ctx->scratch_offset[slot] = (size_t)count;
       buf[count++] = (ep_plan_buffer){size, i, i, 0};
       naive += (size + EP_ARENA_ALIGN - 1) / EP_ARENA_ALIGN * EP_ARENA_ALIGN;
     }
@@ -293,7 +296,8 @@ static ep_status plan_arena(ep_context *ctx) {
     ctx->naive_bytes = naive;
     for (int32_t t = 0; t < nt; t++)
       if (tensor_of[t] >= 0) ctx->tensors[t].data = ctx->arena + buf[tensor_of[t]].offset;
-    for (int32_t i = 0; i < nn * EP_MAX_SCRATCH; i++) ctx->scratch_offset[i] = buf[scratch_base + i].offset;
+    for (size_t i = 0; i < (size_t)nn * EP_MAX_SCRATCH; i++)
+      ctx->scratch_offset[i] = ctx->scratch_offset[i] == SIZE_MAX ? 0 : buf[ctx->scratch_offset[i]].offset;
   }
   free(buf);
   free(first);

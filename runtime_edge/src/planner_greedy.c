@@ -41,6 +41,10 @@ static ep_status plan_greedy(ep_plan_buffer *buf, int32_t count, size_t align, s
   for (int32_t k = 0; k < count && st == EP_OK; k++) {
     ep_plan_buffer *b = &buf[order[k].index];
     size_t offset = 0;
+    if (!b->size) { /* empty buffers take no bytes and never conflict */
+      b->offset = 0;
+      continue;
+    }
     int32_t insert_at = num_placed;
     for (int32_t j = 0; j < num_placed; j++) {
       const ep_plan_buffer *p = &buf[placed[j]];

@@ -15,7 +15,7 @@ struct ep_pool_block {
 /* Payload starts one alignment unit after the block header so that it is 64-byte aligned. */
 static uint8_t *payload(ep_pool_block *b) { return (uint8_t *)b + POOL_ALIGN; }
 
-void *ep_pool_alloc(ep_pool *pool, size_t count, size_t size) {
+void *ep_pool_alloc_uninit(ep_pool *pool, size_t count, size_t size) {
   if (size && count > (SIZE_MAX - 2 * POOL_ALIGN) / size) return NULL;
   size_t bytes = (count * size + POOL_ALIGN - 1) & ~(size_t)(POOL_ALIGN - 1);
   ep_pool_block *b = pool->head;
@@ -31,7 +31,12 @@ void *ep_pool_alloc(ep_pool *pool, size_t count, size_t size) {
   void *p = payload(b) + b->top;
   b->top += bytes;
   pool->used += bytes;
-  memset(p, 0, bytes);
+  return p;
+}
+
+void *ep_pool_alloc(ep_pool *pool, size_t count, size_t size) {
+  void *p = ep_pool_alloc_uninit(pool, count, size);
+  if (p) memset(p, 0, count * size);
   return p;
 }
 

@@ -14,6 +14,8 @@ typedef struct ep_pool {
 
 /* 64-byte aligned, zeroed memory; NULL when out of memory or when `count * size` overflows. */
 void *ep_pool_alloc(ep_pool *pool, size_t count, size_t size);
+/* The same without zeroing, for memory the caller overwrites entirely. */
+void *ep_pool_alloc_uninit(ep_pool *pool, size_t count, size_t size);
 void ep_pool_free(ep_pool *pool);
 
 #endif

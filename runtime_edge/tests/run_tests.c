@@ -192,7 +192,7 @@ static void test_model(const char *path, const blob *b) {
 /* ---- corruption ---- */
 
 static void exercise_mutant(const blob *orig, uint8_t *scratch, size_t size, int *stages) {
-  stages[ep_exercise_model(scratch, size)]++;
+  stages[ep_exercise_model(scratch, size, 0)]++;
   memcpy(scratch, orig->data, orig->size);
   checks++;
 }
@@ -267,7 +267,7 @@ int main(int argc, char **argv) {
     int n = list_dir(argv[2], 0, files, 256);
     for (int i = 0; i < n; i++) {
       blob b = read_file(files[i]);
-      ep_exercise_model(b.data ? b.data : (uint8_t *)"", b.size);
+      ep_exercise_model(b.data ? b.data : (uint8_t *)"", b.size, 1);
       checks++;
       free(b.data);
     }

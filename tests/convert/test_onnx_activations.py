@@ -4,12 +4,12 @@ import math
 
 import numpy as np
 import pytest
-from onnx import helper
+from onnx import helper, numpy_helper
 from onnx.reference import ReferenceEvaluator
 
 from edgepress.convert.onnx.importer import import_onnx
 from edgepress.errors import ConversionError
-from onnx_build import In, convert, graph_model, node_model, op_types
+from onnx_build import In, convert, graph_model, node_model, op_types, value_info
 from onnx_harness import check_onnx_model, litert_run
 
 RNG = np.random.default_rng(11)
@@ -52,6 +52,22 @@ def test_leaky_relu(alpha):
 def test_prelu_constant_slope(x_shape, slope):
     ir = check_onnx_model(node_model("PRelu", [In(x_shape), slope.astype(np.float32)]))
     assert ("PRELU" in op_types(ir)) == (len(x_shape) <= 4)
+
+
+@pytest.mark.parametrize("x_shape", [(2, 3, 4), (2, 3, 4, 5)])
+def test_prelu_opset6_per_channel_slope(x_shape):
+    """PRelu-6 (before NumPy broadcasting) applies a (C,) slope along axis 1, as PyTorch exports it;
+    onnxruntime has no PRelu-6 kernel, so NumPy is the oracle."""
+    slope = np.array([0.1, 0.2, 0.3], F32)
+    graph = helper.make_graph([helper.make_node("PRelu", ["x", "s"], ["y"])], "g",
+                              [value_info("x", "float32", x_shape), value_info("s", "float32", (3,))],
+                              [value_info("y", "float32", x_shape)], [numpy_helper.from_array(slope, "s")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 6)], ir_version=3)
+    x = wide(x_shape)
+    expected = np.where(x > 0, x, x * slope.reshape((3,) + (1,) * (len(x_shape) - 2)))
+    ir = convert(model)
+    np.testing.assert_allclose(ir.run({"x": x})["y"], expected, rtol=1e-6)
+    np.testing.assert_allclose(litert_run(ir.to_bytes(), {"x": x})["y"], expected, rtol=1e-6)
 
 
 def test_prelu_runtime_slope():

@@ -67,6 +67,13 @@ def test_conv_dynamic_spatial_same_upper():
     check_onnx_model(model, {"x0": weights(1, 3, 10, 7)})
 
 
+def test_stride1_pads_on_run_time_sizes_are_same():
+    """With stride 1, symmetric pads of (kernel - 1) / 2 are TFLite's SAME at any input size: no PAD op."""
+    model = conv_model((1, 3, None, None), (4, 3, 3, 3), pads=[1, 1, 1, 1])
+    ir = check_onnx_model(model, {"x0": weights(1, 3, 7, 6)})
+    assert "PAD" not in op_types(ir)
+
+
 CONV1D = [
     ((2, 4, 10), (6, 4, 3), {}),
     ((2, 4, 10), (6, 4, 3), {"pads": [1, 2], "strides": [2]}),
@@ -122,10 +129,21 @@ def test_conv_transpose(x_shape, w_shape, attrs, bias):
     assert op_types(ir).count("TRANSPOSE_CONV") == 1
 
 
-def test_conv_transpose_dynamic_spatial():
-    """Output size computed at run time from the input's shape (a DB-head style 2x upsampling)."""
-    model = conv_model((1, 3, None, None), (3, 4, 2, 2), op="ConvTranspose", strides=[2, 2])
+@pytest.mark.parametrize("w_shape,attrs", [
+    ((3, 4, 2, 2), {"strides": [2, 2]}),
+    ((3, 4, 3, 3), {"strides": [2, 2], "pads": [1, 1, 1, 1], "output_padding": [1, 1]}),
+    ((3, 4, 3, 3), {"strides": [2, 1], "pads": [0, 2, 2, 1]}),
+])
+def test_conv_transpose_dynamic_spatial(w_shape, attrs):
+    """Output size computed at run time from the input's shape (e.g. a DB head's 2x upsampling)."""
+    model = conv_model((1, 3, None, None), w_shape, op="ConvTranspose", **attrs)
     check_onnx_model(model, {"x0": weights(1, 3, 6, 5)})
+
+
+def test_conv_transpose_output_beyond_reach_is_rejected():
+    model = conv_model((1, 3, 4, 4), (3, 4, 3, 3), op="ConvTranspose", strides=[2, 2], output_shape=[12, 12])
+    with pytest.raises(ConversionError, match="convtranspose_node.*longer"):
+        import_onnx(model)
 
 
 def test_conv_transpose_3d_is_rejected_with_the_node_name():

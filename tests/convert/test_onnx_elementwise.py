@@ -1,9 +1,10 @@
 """ONNX elementwise ops through the importer: onnxruntime vs ai-edge-litert vs our reference evaluator."""
 import numpy as np
 import pytest
+from onnx import TensorProto, helper
 
-from onnx import helper
-
+from edgepress.convert.onnx.importer import import_onnx
+from edgepress.errors import ConversionError
 from onnx_build import In, graph_model, node_model, op_types
 from onnx_harness import check_onnx_model
 
@@ -161,3 +162,19 @@ def test_lower_rank_operands_get_explicit_rank():
     ir = check_onnx_model(node_model("Add", [In((2, 3, 4, 5)), positive((3, 1, 1))]))
     add = next(op for op in ir.graph.ops if op.type == "ADD")
     assert [t.rank for t in add.inputs] == [4, 4]
+
+
+@pytest.mark.parametrize("op", ["Add", "Exp"])
+def test_float64_compute_is_rejected_at_conversion(op):
+    """TFLite has no float64 arithmetic kernels: a clear error instead of a model the interpreter rejects."""
+    args = [In((2, 3), "float64")] * (2 if op == "Add" else 1)
+    with pytest.raises(ConversionError, match="float64"):
+        import_onnx(node_model(op, args))
+
+
+def test_float64_constants_still_fold():
+    nodes = [helper.make_node("Add", ["a", "b"], ["s"]), helper.make_node("Cast", ["s"], ["f"], to=TensorProto.FLOAT),
+             helper.make_node("Mul", ["x", "f"], ["y"])]
+    consts = {"a": np.array([1.5, 2.0], np.float64), "b": np.array([0.25, -1.0], np.float64)}
+    ir = check_onnx_model(graph_model(nodes, {"x": In((3, 2))}, consts, ["y"], 13))
+    assert op_types(ir) == ["MUL"]

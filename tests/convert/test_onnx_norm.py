@@ -72,7 +72,8 @@ def decomposed_layer_norm(opset=13, axes=(-1,), square="Pow", gamma=True, beta=T
             return helper.make_node("ReduceMean", [src, "axes"], [dst])
         return helper.make_node("ReduceMean", [src], [dst], axes=list(axes))
     nodes = [mean("x", "m"), helper.make_node("Sub", ["x", "m"], ["d"]),
-             helper.make_node("Pow", ["d", "two"], ["p"]) if square == "Pow" else helper.make_node("Mul", ["d", "d"], ["p"]),
+             helper.make_node("Pow", ["d", "two"], ["p"]) if square == "Pow"
+             else helper.make_node("Mul", ["d", "d"], ["p"]),
              mean("p", "v"), helper.make_node("Add", ["v", "eps"], ["e"]), helper.make_node("Sqrt", ["e"], ["s"]),
              helper.make_node("Div", ["d", "s"], ["n"])]
     last = "n"
@@ -146,7 +147,8 @@ ERF_GELUS = {
                     mk("Mul", ["c", "half"], "d"), mk("Mul", ["x", "d"], "y")],
 }
 TANH_HEAD = [mk("Mul", ["cubic", "p3"], "t"), mk("Add", ["x", "t"], "u"), mk("Mul", ["k", "u"], "v"),
-             mk("Tanh", ["v"], "w"), mk("Add", ["one", "w"], "f"), mk("Mul", ["half", "x"], "h"), mk("Mul", ["h", "f"], "y")]
+             mk("Tanh", ["v"], "w"), mk("Add", ["one", "w"], "f"), mk("Mul", ["half", "x"], "h"),
+             mk("Mul", ["h", "f"], "y")]
 TANH_GELUS = {
     "pow": [mk("Pow", ["x", "three"], "p3"), *TANH_HEAD],
     "mul_mul": [mk("Mul", ["x", "x"], "sq"), mk("Mul", ["sq", "x"], "p3"), *TANH_HEAD],

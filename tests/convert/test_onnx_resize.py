@@ -37,7 +37,8 @@ def tflite_resize(op_type: str, setting, x_nchw: np.ndarray, out_hw) -> np.ndarr
     size = Tensor.constant("size", np.array(out_hw, np.int32))
     y = Tensor("y", (x.shape[0], *out_hw, x.shape[3]))
     op = Op(op_type, [x, size], [y], {"align_corners": setting[0], "half_pixel_centers": setting[1]})
-    model = Model(graphs=[Graph("main", [x], [y], [op])], signatures=[Signature("serving_default", 0, {"x": x}, {"y": y})])
+    model = Model(graphs=[Graph("main", [x], [y], [op])],
+                  signatures=[Signature("serving_default", 0, {"x": x}, {"y": y})])
     return np.moveaxis(litert_run(model.to_bytes(), {"x": np.moveaxis(x_nchw, 1, -1)})["y"], -1, 1)
 
 

@@ -50,7 +50,7 @@ class Builder:
         values = evaluate_op(probe, stand_ins)
         outs = [Tensor(f"{node}:{i}" if outputs > 1 else node, v.shape, dtype or str(v.dtype), sources=[node])
                 for i, v in enumerate(np.asarray(v) for v in values)]
-        if all(t is None or t.is_constant or id(t) in self.probes for t in inputs):
+        if type_ == "SHAPE" or all(t is None or t.is_constant or id(t) in self.probes for t in inputs):
             self.probes.update((id(t), v) for t, v in zip(outs, values))  # shape arithmetic needs real values
         self.graph.ops.append(Op(type_, list(inputs), outs, dict(options or {}), sources=[node]))
         return outs if outputs > 1 else outs[0]

@@ -1,6 +1,7 @@
 """The passes behind the real ONNX importer: ONNX models built here are imported, optimized, and run with
-the reference evaluator; outputs must match onnxruntime (max abs error <= 1e-4 * max(1, max |ref|)) and
-the graph must keep only the transposes an NCHW interface needs (none with nhwc_io)."""
+the reference evaluator and ai-edge-litert; outputs must match onnxruntime (max abs error <= 1e-4 *
+max(1, max |ref|)) and the graph must keep only the transposes an NCHW interface needs (none with
+nhwc_io)."""
 import numpy as np
 import pytest
 from onnx import helper
@@ -9,7 +10,7 @@ from edgepress.convert.onnx.importer import import_onnx
 from edgepress.convert.passes import optimize, validate
 from edgepress.convert.reference import evaluate
 from onnx_build import In, graph_model
-from onnx_harness import assert_close, onnxruntime_run
+from onnx_harness import assert_close, litert_run, onnxruntime_run
 from test_pass_graphs import count
 
 
@@ -73,10 +74,11 @@ def check(model, nhwc_io):
     validate.check(ir)
     moved = {t.name: np.moveaxis(feeds[t.name], 1, -1) if t.shape != feeds[t.name].shape else feeds[t.name]
              for t in ir.graph.inputs}
-    got = evaluate(ir.graph, moved)
-    back = {t.name: np.moveaxis(got[t.name], -1, 1) if t.shape != expected[t.name].shape else got[t.name]
-            for t in ir.graph.outputs}
-    assert_close(back, expected, f"optimized (nhwc_io={nhwc_io})")
+    for engine, got in (("reference evaluator", evaluate(ir.graph, moved)),
+                        ("ai-edge-litert", litert_run(ir.to_bytes(), moved))):
+        back = {t.name: np.moveaxis(got[t.name], -1, 1) if t.shape != expected[t.name].shape else got[t.name]
+                for t in ir.graph.outputs}
+        assert_close(back, expected, f"optimized, {engine} (nhwc_io={nhwc_io})")
     return ir.graph
 
 

@@ -2,6 +2,9 @@
 (reference evaluator, rtol 1e-5) are checked, and every pass is checked to keep the graph well formed."""
 import copy
 
+import numpy as np
+import pytest
+
 from edgepress.convert.ir import Model
 from edgepress.convert.passes import PIPELINE, optimize, validate
 from test_pass_graphs import TO_LAST, Builder, check_same, count, feeds_for
@@ -82,3 +85,63 @@ def test_every_graph_is_optimized_and_only_signature_graphs_change_their_io():
     assert count(main, "TRANSPOSE") == 0 and main.inputs[0].shape == (1, 16, 16, 3)
     assert count(sub, "TRANSPOSE") == 2 and sub.inputs[0].shape == (1, 3, 16, 16)
     check_same(before, sub, feeds_for(before))
+
+
+def mixed_graph(seed, depth=20):
+    """A random mix of 4-D image ops and 3-D sequence ops joined by squeezes, expands, explicit
+    transposes, shape arithmetic and Clip-style clamps: layouts meet that no single rule covers."""
+    b = Builder(seed)
+    rng = np.random.default_rng(seed + 1000)
+    images = [b.conv(b.input("x", (2, 4, 6, 6)), 4)]
+    sequences = [b.input("v", (2, 4, 6))]
+
+    def any_of(pool):
+        return pool[rng.integers(len(pool))]
+
+    def image_step(t):
+        n, c, h, w = t.shape
+        return [
+            lambda: b.conv(t, int(rng.integers(2, 6))),
+            lambda: b.transpose(t, (0, 1, 3, 2)),
+            lambda: b.op("EXPAND_DIMS", [any_of(sequences), b.const(2, "int32")]),
+            lambda: b.batchnorm(t, (c, 1, 1)),
+            lambda: b.op("MINIMUM", [b.op("MAXIMUM", [t, b.const(0.0)]), b.const(6.0)]),
+            lambda: b.op("ADD", [t, any_of([u for u in images if u.shape == t.shape])]),
+            lambda: b.op("SLICE", [t, b.const([0, 0, 1, 0], "int32"), b.const([-1, -1, h - 2, -1], "int32")])
+            if h >= 3 else b.op("ABS", [t]),
+            lambda: b.pool(t, k=2, stride=1) if h >= 2 else b.op("HARD_SWISH", [t]),
+            lambda: b.channels_last("SOFTMAX", t, [], {"beta": 1.0}),
+            lambda: b.op("RESHAPE", [b.op("RELU", [t]), b.op("SHAPE", [t], {"out_type": "INT32"}, dtype="int32")]),
+            lambda: b.depthwise(t),
+        ]
+
+    def sequence_step(s):
+        return [
+            lambda: b.op("SQUEEZE", [b.op("MEAN", [any_of(images), b.const([2], "int32")], {"keep_dims": True})],
+                         {"squeeze_dims": [2]}),
+            lambda: b.transpose(b.op("TANH", [b.transpose(s, (0, 2, 1))]), (0, 2, 1)),
+            lambda: b.op("SOFTMAX", [s], {"beta": 1.0}),
+            lambda: b.op("FULLY_CONNECTED", [s, b.rand((3, s.shape[-1])), b.rand((3,))], {"keep_num_dims": True}),
+        ]
+
+    for _ in range(depth):
+        if rng.random() < 0.7:
+            steps = image_step(any_of(images))
+            t = steps[rng.integers(len(steps))]()
+            (images if t.rank == 4 else sequences).append(t)
+        else:
+            steps = sequence_step(any_of(sequences))
+            sequences.append(steps[rng.integers(len(steps))]())
+    b.output(images[-1], "y")
+    b.output(sequences[-1], "z")
+    b.output(b.op("REDUCE_MAX", [images[len(images) // 2], b.const([1], "int32")], {"keep_dims": False}), "w")
+    return b.model()
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_mixed_random_graph_keeps_outputs_and_never_adds_transposes(seed):
+    model = mixed_graph(seed)
+    before = copy.deepcopy(model.graph)
+    optimize(model)
+    check_same(before, model.graph, feeds_for(before))
+    assert count(model.graph, "TRANSPOSE") <= count(before, "TRANSPOSE")

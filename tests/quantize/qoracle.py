@@ -20,24 +20,36 @@ def random_int(shape, dtype, seed, lo=None, hi=None):
     return rng.integers(info.min if lo is None else lo, (info.max if hi is None else hi) + 1, shape).astype(dtype)
 
 
+def live(op: Op) -> list:
+    return [t for t in op.inputs if t is not None and not t.is_constant]
+
+
 def ours(op: Op, feeds: list) -> np.ndarray:
+    """feeds: one array per run-time input, in input order."""
     fn = quantized_reference(op)
     assert fn is not None, f"no quantized reference for {op.type}"
-    args = [None if t is None else (t.data if t.is_constant else x) for t, x in zip(op.inputs, feeds)]
+    values = iter(feeds)
+    args = [None if t is None else t.data if t.is_constant else next(values) for t in op.inputs]
     return np.asarray(fn(op, *args)).astype(op.outputs[0].dtype)
 
 
 def litert(op: Op, feeds: list, reference_kernels: bool) -> np.ndarray:
+    """TFLite's reference kernels (its builtin ones for ops that have no reference kernel registered), or
+    the default kernels with XNNPACK."""
     from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
     from edgepress.convert.tflite.writer import serialize
-    live = [(t, x) for t, x in zip(op.inputs, feeds) if t is not None and not t.is_constant]
-    graph = Graph(inputs=[t for t, _ in live], outputs=list(op.outputs), ops=[op])
+    data = serialize(Model(graphs=[Graph(inputs=live(op), outputs=list(op.outputs), ops=[op])]))
     resolver = OpResolverType.BUILTIN_REF if reference_kernels else OpResolverType.AUTO
-    interp = Interpreter(model_content=serialize(Model(graphs=[graph])), num_threads=1,
-                         experimental_op_resolver_type=resolver)
+    try:
+        interp = Interpreter(model_content=data, num_threads=1, experimental_op_resolver_type=resolver)
+    except ValueError as e:
+        if "Didn't find op" not in str(e):
+            raise
+        interp = Interpreter(model_content=data, num_threads=1,
+                             experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES)
     interp.allocate_tensors()
-    for detail, (_, x) in zip(interp.get_input_details(), live):
+    for detail, x in zip(interp.get_input_details(), feeds):
         interp.set_tensor(detail["index"], x)
     interp.invoke()
     return interp.get_tensor(interp.get_output_details()[0]["index"])

@@ -12,11 +12,16 @@ X_SCALE, X_ZERO = 0.05, -3
 
 
 def act(name, shape, dtype="int8", scale=X_SCALE, zero=X_ZERO):
-    return qtensor(name, shape, dtype, scale, 0 if dtype == "int16" else zero)
+    """int16 tensors get 256x finer steps: the same real range as the int8 ones."""
+    if dtype == "int16":
+        return qtensor(name, shape, dtype, scale / 256, 0)
+    return qtensor(name, shape, dtype, scale, zero)
 
 
 def out(dtype="int8", scale=0.11, zero=7):
-    return qtensor("y", (), dtype, scale, 0 if dtype == "int16" else zero)
+    if dtype == "int16":
+        return qtensor("y", (), dtype, scale / 256, 0)
+    return qtensor("y", (), dtype, scale, zero)
 
 
 def weights(shape, axis, seed):
@@ -56,7 +61,7 @@ def transpose_conv():
     shape = Tensor.constant("shape", np.array([1, 8, 10, 5], np.int32))
     op = Op("TRANSPOSE_CONV", [shape, w, x, bias(x, w, "int32", 8)], [out(scale=0.05)],
             {"padding": "SAME", "stride_h": 2, "stride_w": 2})
-    return op, [None, None, random_int(x.shape, "int8", 9)]
+    return op, [random_int(x.shape, "int8", 9)]
 
 
 def batch_matmul():
@@ -77,10 +82,14 @@ def pool(op_type, dtype="int8"):
                                   "stride_w": 2}), [random_int(x.shape, dtype, 14)]
 
 
-def concatenation():
-    a, b, c = act("a", (1, 3, 2)), act("b", (1, 3, 4), scale=0.08, zero=10), act("c", (1, 3, 1), scale=0.11, zero=7)
-    return Op("CONCATENATION", [a, b, c], [out()], {"axis": 2}), \
-        [random_int(t.shape, "int8", 15 + i) for i, t in enumerate((a, b, c))]
+def concatenation(dtype):
+    """int8 kernels need one set of parameters (the pass shares them); uint8 ones rescale each input."""
+    zero = 128 if dtype == "uint8" else 0
+    a, b, c = (act(n, s, dtype, scale=k, zero=z + zero) for n, s, k, z in (
+        ("a", (1, 3, 2), 0.11, 7), ("b", (1, 3, 4), 0.11 if dtype == "int8" else 0.08, 7 if dtype == "int8" else 10),
+        ("c", (1, 3, 1), 0.11 if dtype == "int8" else 0.2, 7)))
+    return Op("CONCATENATION", [a, b, c], [out(dtype, zero=7 + zero)], {"axis": 2}), \
+        [random_int(t.shape, dtype, 15 + i) for i, t in enumerate((a, b, c))]
 
 
 FIXED = {"LOGISTIC": (1 / 256, -128), "TANH": (1 / 128, 0), "SOFTMAX": (1 / 256, -128), "LOG_SOFTMAX": (16 / 256, 127)}
@@ -90,22 +99,23 @@ def unary(op_type, dtype="int8", scale=0.11, zero=7, **options):
     x = act("x", (2, 3, 10), dtype)
     if op_type in FIXED and dtype == "int8":
         scale, zero = FIXED[op_type]
+    y = out(dtype, scale, zero)
     if dtype == "int16" and op_type in ("LOGISTIC", "TANH", "SOFTMAX"):
-        scale = 1 / 32768
-    return Op(op_type, [x], [out(dtype, scale, zero)], options), [random_int(x.shape, dtype, 20)]
+        y = qtensor("y", (), "int16", 1 / 32768, 0)
+    return Op(op_type, [x], [y], options), [random_int(x.shape, dtype, 20)]
 
 
 def mean():
     x = act("x", (1, 5, 6, 4))
     axes = Tensor.constant("axes", np.array([1, 2], np.int32))
-    return Op("MEAN", [x, axes], [out(scale=0.02, zero=-1)], {"keep_dims": True}), [random_int(x.shape, "int8", 21), None]
+    return Op("MEAN", [x, axes], [out(scale=0.02, zero=-1)], {"keep_dims": True}), [random_int(x.shape, "int8", 21)]
 
 
 def resize_bilinear(half_pixel):
     x = act("x", (1, 4, 5, 3))
     size = Tensor.constant("size", np.array([7, 9], np.int32))
     return Op("RESIZE_BILINEAR", [x, size], [out(scale=X_SCALE, zero=X_ZERO)],
-              {"half_pixel_centers": half_pixel}), [random_int(x.shape, "int8", 22), None]
+              {"half_pixel_centers": half_pixel}), [random_int(x.shape, "int8", 22)]
 
 
 # case id -> (builder, maximum difference in LSB from TFLite's reference kernels)
@@ -126,7 +136,8 @@ CASES = {
     "max_pool": (lambda: pool("MAX_POOL_2D"), 0),
     "average_pool": (lambda: pool("AVERAGE_POOL_2D"), 0),
     "average_pool_int16": (lambda: pool("AVERAGE_POOL_2D", "int16"), 0),
-    "concatenation": (concatenation, 0),
+    "concatenation": (lambda: concatenation("int8"), 0),
+    "concatenation_uint8_rescaled": (lambda: concatenation("uint8"), 0),
     "mean": (mean, 1),
     "resize_bilinear": (lambda: resize_bilinear(False), 1),
     "resize_bilinear_half_pixel": (lambda: resize_bilinear(True), 1),

@@ -35,19 +35,25 @@ def run(cls, content, a, b, **kwargs):
     return it.get_tensor(2)
 
 
+def assert_same(ours, theirs, where="details"):
+    """Equal values and types, recursing through dicts, lists and tuples; arrays also match in dtype."""
+    if isinstance(theirs, dict):
+        assert isinstance(ours, dict) and list(ours) == list(theirs), where
+        for key in theirs:
+            assert_same(ours[key], theirs[key], f"{where}[{key!r}]")
+    elif isinstance(theirs, (list, tuple)):
+        assert type(ours) is type(theirs) and len(ours) == len(theirs), where
+        for i, (o, t) in enumerate(zip(ours, theirs)):
+            assert_same(o, t, f"{where}[{i}]")
+    elif isinstance(theirs, np.ndarray):
+        assert isinstance(ours, np.ndarray) and ours.dtype == theirs.dtype, where
+        np.testing.assert_array_equal(ours, theirs, err_msg=where)
+    else:
+        assert type(ours) is type(theirs) and ours == theirs, (where, ours, theirs)
+
+
 def assert_details_equal(ours, theirs):
-    assert list(ours) == list(theirs)
-    for key in theirs:
-        if key == "quantization_parameters":
-            assert list(ours[key]) == list(theirs[key])
-            for k in theirs[key]:
-                np.testing.assert_array_equal(ours[key][k], theirs[key][k], err_msg=k)
-                assert np.asarray(ours[key][k]).dtype == np.asarray(theirs[key][k]).dtype, k
-        elif isinstance(theirs[key], np.ndarray):
-            np.testing.assert_array_equal(ours[key], theirs[key], err_msg=key)
-            assert ours[key].dtype == theirs[key].dtype, key
-        else:
-            assert ours[key] == theirs[key], key
+    assert_same(ours, theirs, f"tensor {theirs['index']}")
 
 
 @pytest.mark.parametrize("activation", [0, RELU, 2, 3])

@@ -24,7 +24,14 @@
   X(cast)                     \
   X(densify)                  \
   X(softmax)                  \
-  X(reduce)
+  X(reduce)                   \
+  X(transpose_conv)           \
+  X(batch_matmul)             \
+  X(gather)                   \
+  X(tile)                     \
+  X(comparison)               \
+  X(logical)                  \
+  X(select)
 
 #define EP_DECLARE_FAMILY(family) extern const ep_kernel ep_kernels_##family[];
 EP_KERNEL_FAMILIES(EP_DECLARE_FAMILY)

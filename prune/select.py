@@ -1,0 +1,107 @@
+"""Choose the channel classes to remove for a target.
+
+All removable classes (unpinned, in groups not excluded) are ranked by importance, least important first.
+Taking the first k of that ranking, each group removes its own least important classes, capped so it keeps
+at least `min_channels`, and rounded so it keeps a multiple of `multiple` (SIMD-friendly widths; a group may
+also stay whole). The removed set only grows with k, so the smallest k that meets the target is found by
+bisection: a fraction of FLOPs (costed exactly on the planned shapes) or of channel classes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .channels import Analysis, Group
+from .flops import graph_flops
+
+TARGETS = ("flops", "channels")
+
+
+@dataclass
+class Plan:
+    removed: set  # class roots
+    per_group: list  # classes removed, per group
+    flops_before: int
+    flops_after: int
+    channels_before: int
+    channels_after: int
+
+
+def removable(group: Group, min_channels: int) -> int:
+    """The most classes the group may lose."""
+    free = int((~group.pinned).sum())
+    floor = min(group.size, max(min_channels, 1))
+    return max(min(free, group.size - floor), 0)
+
+
+def rounded(group: Group, r: int, min_channels: int, multiple: int) -> int:
+    """Fewer removals (never more) so that the kept count is a multiple of `multiple` or the whole group."""
+    r = min(r, removable(group, min_channels))
+    while r > 0 and (group.size - r) % max(multiple, 1):
+        r -= 1
+    return r
+
+
+class Planner:
+    def __init__(self, a: Analysis, groups: list, scores: dict, excluded: set, min_channels: int, multiple: int):
+        self.a, self.groups = a, groups
+        self.min_channels, self.multiple = min_channels, multiple
+        self.order: list[tuple] = []  # (score, group index, class position)
+        self.sorted_classes: list[list] = []
+        for gi, g in enumerate(groups):
+            free = [] if gi in excluded else [j for j in range(g.size) if not g.pinned[j]]
+            ranked = sorted(free, key=lambda j: (scores.get(int(g.classes[j]), 0.0), j))
+            self.sorted_classes.append([int(g.classes[j]) for j in ranked])
+            self.order += [(scores.get(int(g.classes[j]), 0.0), gi, rank) for rank, j in enumerate(ranked)]
+        self.order.sort()
+        self.flops_before = graph_flops(a.graph)
+        self.channels_before = sum(g.size for g in groups)
+
+    def counts(self, k: int) -> list:
+        taken = [0] * len(self.groups)
+        for _, gi, _ in self.order[:k]:
+            taken[gi] += 1
+        return [rounded(g, r, self.min_channels, self.multiple) for g, r in zip(self.groups, taken)]
+
+    def removed(self, counts: list) -> set:
+        return {r for cls, n in zip(self.sorted_classes, counts) for r in cls[:n]}
+
+    def flops(self, removed: set) -> int:
+        masks = self.a.keep_masks(removed)
+        return graph_flops(self.a.graph, {key: int(m.sum()) for key, m in masks.items()})
+
+    def meets(self, counts: list, target: str, ratio: float) -> bool:
+        if target == "flops":
+            return self.flops(self.removed(counts)) <= self.flops_before * (1.0 - ratio)
+        return sum(counts) >= self.channels_before * ratio
+
+    def plan(self, target: str, ratio: float) -> Plan:
+        """The smallest removal meeting `ratio` of `target` (or the most the constraints allow)."""
+        lo, hi = 0, len(self.order)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self.meets(self.counts(mid), target, ratio):
+                hi = mid
+            else:
+                lo = mid + 1
+        counts = self.counts(lo)
+        removed = self.removed(counts)
+        return Plan(removed, counts, self.flops_before, self.flops(removed), self.channels_before,
+                    self.channels_before - sum(counts))
+
+
+def excluded_groups(groups: list, names) -> set:
+    """Groups touching a weighted op whose source node name, label or output name is in `names`."""
+    names = set(names)
+    if not names:
+        return set()
+    out = set()
+    for gi, g in enumerate(groups):
+        ops = [*g.producers, *(c.op for c in g.consumers)]
+        if any(names & {*op.sources, op.label, *(t.name for t in op.outputs)} for op in ops):
+            out.add(gi)
+    return out
+
+
+def unknown_names(graph, names) -> list:
+    known = {n for op in graph.ops for n in (*op.sources, op.label, *(t.name for t in op.outputs))}
+    return [n for n in names if n not in known]

@@ -8,7 +8,8 @@ logical axis a sits at stored position inv(L)[a]. For each op type a Rule says
   rewrite(op, L, new) -> adjust options and constant operands so the op maps stored inputs to stored
                        outputs; `new` makes tensors (constants may be shared, so they are never edited).
                        It may return ops to run right after `op`.
-Anything not in RULES (and not a TRANSPOSE) needs its tensors in their logical layout.
+Anything not in RULES, and not an edge (layout_edges: TRANSPOSE, reshapes of size-1 dims), needs its tensors
+in their logical layout.
 """
 from __future__ import annotations
 

@@ -92,8 +92,9 @@ def check_onnx_model(model: onnx.ModelProto, feeds: dict | None = None, input_sh
         path = os.path.join(d, "model.onnx")
         onnx.save(model, path)
         ir = load(path, input_shapes=input_shapes, nhwc_io=nhwc_io)
-    tfl_feeds = {k: to_nhwc(v) for k, v in feeds.items()} if nhwc_io else feeds
-    expected_io = {k: to_nhwc(v) for k, v in expected.items()} if nhwc_io else expected
+    io_shapes = {t.name: t.shape for t in (*ir.graph.inputs, *ir.graph.outputs)}
+    tfl_feeds = {k: to_layout(v, io_shapes[k]) for k, v in feeds.items()}
+    expected_io = {k: to_layout(v, io_shapes[k]) for k, v in expected.items()}
     assert_close(ir.run(tfl_feeds), expected_io, "reference evaluator", tol)
     data = ir.to_bytes()
     assert_close(litert_run(data, tfl_feeds), expected_io, "ai-edge-litert", tol)
@@ -103,5 +104,9 @@ def check_onnx_model(model: onnx.ModelProto, feeds: dict | None = None, input_sh
     return ir
 
 
-def to_nhwc(x: np.ndarray) -> np.ndarray:
-    return np.moveaxis(x, 1, -1) if x.ndim >= 3 else x
+def to_layout(x: np.ndarray, ir_shape: tuple) -> np.ndarray:
+    """x in the ONNX layout, moved channels-last when the converted model's I/O tensor is (--nhwc-io)."""
+    matches = lambda shape: all(d is None or d == v for d, v in zip(ir_shape, shape))
+    if x.ndim >= 3 and not matches(x.shape) and matches(np.moveaxis(x, 1, -1).shape):
+        return np.moveaxis(x, 1, -1)
+    return x

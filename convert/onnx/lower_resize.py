@@ -1,11 +1,11 @@
 """ONNX Resize -> TFLite RESIZE_NEAREST_NEIGHBOR / RESIZE_BILINEAR; DepthToSpace, SpaceToDepth.
 
 TFLite's resizes have two switches (align_corners, half_pixel_centers) where ONNX has coordinate modes,
-rounding modes and free scales. Rather than trusting a table, each axis's interpolation is computed both
-ways as a matrix (output index x input index): ONNX's from its coordinate rules as onnxruntime evaluates
-them in float32, TFLite's by running the reference evaluator's op on an identity image. The first TFLite
-setting that gives the same matrices is used; if none does, the node is rejected with the combination
-named. Sizes known only at run time are checked on a range of sample sizes instead.
+rounding modes and free scales. Rather than trusting a table, each axis is resampled both ways on probe
+signals: ONNX's way from its coordinate rules as onnxruntime evaluates them in float32, TFLite's by
+running the reference evaluator's op. The first TFLite setting that gives the same results is used; if
+none does, the node is rejected with the combination named. Sizes known only at run time are checked on
+a range of sample sizes instead.
 """
 from __future__ import annotations
 
@@ -58,44 +58,53 @@ NEAREST = {
 }
 
 
-def onnx_matrix(method: str, mode: str, rounding: str, in_size: int, out_size: int, scale: float) -> np.ndarray:
+def onnx_resample(method: str, mode: str, rounding: str, in_size: int, out_size: int, scale,
+                  probes: np.ndarray) -> np.ndarray:
+    """Resample the columns of probes (in_size, P) along axis 0 as onnxruntime does."""
     coords = COORDINATES[mode](np.arange(out_size, dtype=np.float32), np.float32(scale), in_size, out_size)
-    m = np.zeros((out_size, in_size), np.float64)
-    rows = np.arange(out_size)
     if method == "nearest":
-        idx = np.clip(NEAREST[rounding](coords), 0, in_size - 1).astype(np.int64)
-        m[rows, idx] = 1
-        return m
+        return probes[np.clip(NEAREST[rounding](coords), 0, in_size - 1).astype(np.int64)]
     c = np.clip(coords, 0, in_size - 1)
     lo = np.minimum(c.astype(np.int64), in_size - 1)
     hi = np.minimum(lo + 1, in_size - 1)
-    frac = (c - lo).astype(np.float64)
-    np.add.at(m, (rows, lo), np.where(lo == hi, 0.5, 1 - frac))
-    np.add.at(m, (rows, hi), np.where(lo == hi, 0.5, frac))
-    return m
+    frac = (c - lo).astype(np.float64)[:, None]
+    return probes[lo] * (1 - frac) + probes[hi] * frac
 
 
 # -- TFLite's, from the reference evaluator ----------------------------------------------------------
-def tflite_matrix(op_type: str, setting: tuple, in_size: int, out_size: int) -> np.ndarray:
-    """Resize an identity image (H = in_size, one column, in_size channels): output row o is row o of the
-    interpolation matrix."""
+def tflite_resample(op_type: str, setting: tuple, out_size: int, probes: np.ndarray) -> np.ndarray:
+    """Resample the columns of probes (in_size, P) along axis 0 with the reference evaluator's op, as an
+    image of H = in_size, W = 1 and P channels."""
     align_corners, half_pixel = setting
-    image = np.eye(in_size, dtype=np.float32).reshape(1, in_size, 1, in_size)
-    size = np.array([out_size, 1], np.int32)
+    in_size, channels = probes.shape
+    image = probes.astype(np.float32).reshape(1, in_size, 1, channels)
     op = Op(op_type, [Tensor("image", image.shape), Tensor("size", (2,), "int32")],
-            [Tensor("resized", (1, out_size, 1, in_size))],
+            [Tensor("resized", (1, out_size, 1, channels))],
             {"align_corners": align_corners, "half_pixel_centers": half_pixel})
-    return evaluate_op(op, [image, size])[0].reshape(out_size, in_size).astype(np.float64)
+    return evaluate_op(op, [image, np.array([out_size, 1], np.int32)])[0].reshape(out_size, channels)
+
+
+def probes_for(in_size: int) -> np.ndarray:
+    """A ramp (each pixel its own index, which pins nearest's choice down exactly) and random columns (on
+    which two different interpolations cannot agree), fixed by a seed so conversion is deterministic."""
+    rng = np.random.default_rng(in_size)
+    return np.column_stack([np.arange(in_size), rng.standard_normal((in_size, 3))]).astype(np.float64)
 
 
 def matching_setting(op_type: str, method: str, mode: str, rounding: str, cases) -> tuple | None:
-    """The first TFLite (align_corners, half_pixel_centers) that interpolates like ONNX in every
-    (in_size, out_size, scale) case."""
+    """The first TFLite (align_corners, half_pixel_centers) that resamples like ONNX in every
+    (in_size, out_size, scale) case, within float32 rounding."""
     for setting in SETTINGS:
-        if all(np.allclose(tflite_matrix(op_type, setting, i, o), onnx_matrix(method, mode, rounding, i, o, s),
-                           rtol=0, atol=1e-5) for i, o, s in cases):
+        if all(same_resampling(op_type, setting, method, mode, rounding, *case) for case in cases):
             return setting
     return None
+
+
+def same_resampling(op_type, setting, method, mode, rounding, in_size, out_size, scale) -> bool:
+    probes = probes_for(in_size)
+    expected = onnx_resample(method, mode, rounding, in_size, out_size, scale, probes)
+    got = tflite_resample(op_type, setting, out_size, probes)
+    return bool(np.all(np.abs(got - expected) <= 1e-5 * np.maximum(1, np.abs(probes).max(axis=0))))
 
 
 # -- lowering ---------------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 from . import (activations, conv, elementwise, indexing, linear, normalization, pooling, quant, reduce, resize,
                shape, sparse, tensor_ops)
 
+FAMILIES = (activations, conv, elementwise, indexing, linear, normalization, pooling, quant, reduce, resize,
+            shape, sparse, tensor_ops)
 REFERENCE = {}
-for _family in (activations, conv, elementwise, indexing, linear, normalization, pooling, quant, reduce, resize,
-                shape, sparse, tensor_ops):
+for _family in FAMILIES:
     REFERENCE.update(_family.OPS)

@@ -3,7 +3,7 @@ pytorch-converted: model.onnx plus test_data_set_*/input_*.pb and output_*.pb).
 
 Every case whose ops all have a lowering is in scope: it must convert and match its expected outputs, both
 in our reference evaluator and in ai-edge-litert, within 1e-4 * max(1, max |expected|). Cases using ops we
-do not import are counted as out of scope.
+do not import, or computing in float64 (TFLite has no float64 kernels), are counted as out of scope.
 """
 from __future__ import annotations
 
@@ -27,7 +27,10 @@ def case_dirs() -> list[Path]:
 
 
 def in_scope(model: onnx.ModelProto) -> bool:
-    return all(n.domain in ONNX_DOMAINS and n.op_type in LOWERINGS for n in model.graph.node)
+    """Every op has a lowering, and the model computes in a type TFLite has kernels for (not float64)."""
+    lowered = all(n.domain in ONNX_DOMAINS and n.op_type in LOWERINGS for n in model.graph.node)
+    values = (*model.graph.input, *model.graph.output)
+    return lowered and all(v.type.tensor_type.elem_type != onnx.TensorProto.DOUBLE for v in values)
 
 
 def data_sets(case: Path, model: onnx.ModelProto):

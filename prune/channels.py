@@ -1,10 +1,11 @@
 """Channel analysis: which channels of which tensors must be removed together.
 
-Every tracked tensor's last axis (NHWC channels, FULLY_CONNECTED features) gets one channel id per
-position. Ops relate the ids (channel_rules.py holds one rule per op type): channel-preserving ops pass
+Every tracked tensor gets one channel id per position of one axis: the last (NHWC channels,
+FULLY_CONNECTED features) unless a TRANSPOSE moved the channels elsewhere. Ops relate the ids (channel_rules.py holds one rule per op type): channel-preserving ops pass
 their input's ids on, residual ADDs and gating MULs unify their inputs' ids position by position,
 concatenation along channels joins id lists, a depthwise conv repeats each input id depth_multiplier times,
-a flatten into FULLY_CONNECTED tiles them, a grouped conv ties position j of every group together. Ids
+a reshape keeps them when the channel index stays a function of one output axis (a flatten into
+FULLY_CONNECTED tiles them after an NHWC layout, repeats them after an NCHW one), a grouped conv ties position j of every group together. Ids
 joined by the union-find form a channel class: removing a channel removes every position of its class in
 every tensor, and every constant slice recorded for it (weights, biases, PRelu slopes, per-channel
 constants). A class that reaches something the analysis cannot follow (graph inputs and outputs, unknown
@@ -97,7 +98,8 @@ class Analysis:
     """What channel_rules write while walking the graph, and the groups read off it afterwards."""
     graph: Graph
     uf: UnionFind = field(default_factory=UnionFind)
-    ids: dict = field(default_factory=dict)  # id(tensor) -> channel ids of its last axis
+    ids: dict = field(default_factory=dict)  # id(tensor) -> channel ids along its tracked axis
+    axes: dict = field(default_factory=dict)  # id(tensor) -> that axis (None for a scalar)
     pinned: list = field(default_factory=list)  # id arrays whose classes may not be removed
     slices: list = field(default_factory=list)
     consumers: list = field(default_factory=list)
@@ -109,11 +111,20 @@ class Analysis:
         """The channel ids of a runtime tensor, None for constants and untracked (dynamic) tensors."""
         return None if t is None or t.is_constant else self.ids.get(id(t))
 
+    def axis_of(self, t: Tensor) -> int | None:
+        return self.axes.get(id(t))
+
+    def last(self, t: Tensor | None) -> np.ndarray | None:
+        """The ids of a tensor tracked along its last axis (what NHWC and weighted ops need), else None."""
+        ids = self.of(t)
+        return ids if ids is not None and t.rank and self.axes[id(t)] == t.rank - 1 else None
+
     def fresh(self, t: Tensor, pinned: bool = False) -> np.ndarray | None:
+        """New ids along the last axis of `t`."""
         if not tracked(t):
             return None
         ids = self.uf.new(t.shape[-1] if t.rank else 0)
-        self.ids[id(t)] = ids
+        self.ids[id(t)], self.axes[id(t)] = ids, (t.rank - 1 if t.rank else None)
         if pinned:
             self.pinned.append(ids)
         return ids
@@ -123,13 +134,14 @@ class Analysis:
         self.pinned.append(ids)
         return ids
 
-    def same(self, t: Tensor, ids: np.ndarray) -> None:
-        if not tracked(t) or (t.rank and t.shape[-1] != len(ids)):
+    def same(self, t: Tensor, ids: np.ndarray, axis: int | None = None) -> None:
+        """`t` carries `ids` along `axis` (default: its last)."""
+        axis = t.rank - 1 if axis is None else axis
+        if not tracked(t) or not t.rank or t.shape[axis] != len(ids):
             self.fresh(t, pinned=True)
-            if ids is not None:
-                self.pinned.append(ids)
+            self.pinned.append(ids)
         else:
-            self.ids[id(t)] = ids
+            self.ids[id(t)], self.axes[id(t)] = ids, axis
 
     def unify(self, a: np.ndarray, b: np.ndarray) -> None:
         self.uf.union(a, b)
@@ -182,7 +194,7 @@ class Analysis:
         return groups
 
     def keep_masks(self, removed: set) -> dict:
-        """id(tensor) -> bool keep mask of its last axis, for every tracked tensor."""
+        """id(tensor) -> bool keep mask along its tracked axis, for every tracked tensor."""
         gone = np.fromiter(removed, dtype=np.int64, count=len(removed))
         return {key: ~np.isin(self.roots(key), gone) for key in self.ids}
 

@@ -1,6 +1,6 @@
 """Cost model: multiply-accumulates of weighted ops from tensor shapes, one element operation per output
-element for every other op; FLOPs = 2 x MACs + element ops. `dims` overrides tensors' last dims (id(tensor)
--> size), so a pruning plan is costed before anything is cut."""
+element for every other op; FLOPs = 2 x MACs + element ops. `dims` overrides one dim of tensors
+(id(tensor) -> (axis, size)), so a pruning plan is costed before anything is cut."""
 from __future__ import annotations
 
 import math
@@ -10,8 +10,9 @@ from edgepress.convert.ir import Graph, Op
 
 def _shape(t, dims) -> tuple:
     shape = tuple(1 if d is None else d for d in t.shape)
-    if dims is not None and id(t) in dims and shape:
-        shape = shape[:-1] + (dims[id(t)],)
+    if dims is not None and id(t) in dims:
+        axis, size = dims[id(t)]
+        shape = shape[:axis] + (size,) + shape[axis + 1:]
     return shape
 
 

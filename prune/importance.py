@@ -1,8 +1,9 @@
 """Channel importance: how much of each weighted consumer's output a channel class carries.
 
 For a consumer with weights W reading input x, position p contributes about E[x_p^2] * ||W[:, p]||^2 to the
-energy of the consumer's output (exact for uncorrelated inputs); divided by the consumer's total, that is a
-fraction comparable across layers. A class scores the sum of its fractions over every consumer reading it.
+energy of the consumer's output (exact for uncorrelated inputs); divided by the mean over the consumer's
+input positions, 1 is an average channel of that consumer whatever its width, so scores compare across
+layers. A class scores the sum over every consumer reading it.
 Without calibration data E[x_p^2] is replaced by the squared norm of the producing rows (weights and bias)
 of the class, a weights-only estimate of the same quantity.
 """
@@ -40,7 +41,7 @@ def producer_energy(a: Analysis) -> dict:
 
 
 def class_scores(a: Analysis, energy: dict | None) -> dict:
-    """Class root -> importance (sum over consumers of its share of their output energy)."""
+    """Class root -> importance (sum over consumers of its output energy relative to their mean channel)."""
     fallback = producer_energy(a) if energy is None else None
     scores: dict[int, float] = {}
     for c in a.consumers:
@@ -51,9 +52,9 @@ def class_scores(a: Analysis, energy: dict | None) -> dict:
         else:
             x2 = np.array([(fallback or {}).get(r, 1.0) for r in roots.tolist()])
         share = x2 * col
-        total = share.sum()
-        if total <= 0:
+        mean = share.mean()
+        if mean <= 0:
             continue
-        for r, s in zip(roots.tolist(), (share / total).tolist()):
+        for r, s in zip(roots.tolist(), (share / mean).tolist()):
             scores[r] = scores.get(r, 0.0) + s
     return scores

@@ -67,7 +67,8 @@ class Planner:
 
     def flops(self, removed: set) -> int:
         masks = self.a.keep_masks(removed)
-        return graph_flops(self.a.graph, {key: int(m.sum()) for key, m in masks.items()})
+        return graph_flops(self.a.graph, {key: (self.a.axes[key], int(m.sum())) for key, m in masks.items()
+                                          if self.a.axes[key] is not None})
 
     def meets(self, counts: list, target: str, ratio: float) -> bool:
         if target == "flops":

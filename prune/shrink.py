@@ -25,9 +25,9 @@ def shrink(a: Analysis, removed: set) -> None:
         if not mask.all():
             edit(s.op, s.index, np.compress(mask, s.op.inputs[s.index].data, axis=s.axis))
     for t in graph.tensors():
-        mask = masks.get(id(t))
-        if mask is not None and t.rank and not t.is_constant:
-            t.shape = t.shape[:-1] + (int(mask.sum()),)
+        mask, axis = masks.get(id(t)), a.axes.get(id(t))
+        if mask is not None and axis is not None and not t.is_constant:
+            t.shape = t.shape[:axis] + (int(mask.sum()),) + t.shape[axis + 1:]
     for op in graph.ops:
         index = SHAPE_INPUTS.get(op.type)
         shape_in = op.inputs[index] if index is not None and index < len(op.inputs) else None

@@ -20,7 +20,6 @@ from .select import keep_float_matcher
 
 SCHEMES = ("float16", "dynamic", "int8", "int16x8")
 ACTIVATION = {"int8": "int8", "int16x8": "int16"}
-ASKED = "kept float as asked"
 
 
 class StaysFloatWarning(UserWarning):
@@ -54,7 +53,7 @@ def quantize(model, scheme: str, calibration=None, io_type: str = "float32", cal
     qmodel, kept, tensor_map = run_scheme(model, scheme, cal, io_type, calibrator, keep)
     report.seconds["quantization"] = round(time.perf_counter() - start, 3)
     report.kept_float = kept
-    problems = [k for k in kept if k.reason != ASKED]
+    problems = [k for k in kept if not k.chosen]
     if strict and problems:
         raise UnsupportedOpsError({k.op_type: [k.op] for k in problems}, source=f"{scheme} quantization")
     for k in problems:

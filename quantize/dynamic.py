@@ -13,7 +13,7 @@ from edgepress.convert.ir import Model, Tensor
 from edgepress.convert.passes.edit import Names
 
 from . import params as P
-from .integer import KeptFloat
+from .integer import ASKED, KeptFloat
 from .prepare import expand_weights
 
 # op -> (weight input index, per-channel axis or None for one scale, options the hybrid kernel wants)
@@ -27,7 +27,8 @@ MIN_ELEMENTS = 1024
 
 
 def quantize_dynamic(model: Model, keep=lambda op: False) -> tuple[Model, list]:
-    """Returns the new model and KeptFloat rows for the weighted ops left float."""
+    """Returns the new model and KeptFloat rows for the weighted ops left float (all by design: a hybrid
+    kernel needs constant weights, and small ones are not worth it)."""
     model = copy.deepcopy(model)
     kept = []
     for graph in model.graphs:
@@ -40,7 +41,7 @@ def quantize_dynamic(model: Model, keep=lambda op: False) -> tuple[Model, list]:
             index, axis, options = HYBRID[op.type]
             reason = why_float(op, index, keep)
             if reason:
-                kept.append(KeptFloat(op.label, op.type, reason))
+                kept.append(KeptFloat(op.label, op.type, reason, chosen=True))
                 continue
             w = op.inputs[index]
             if id(w) not in cache:
@@ -57,7 +58,7 @@ def why_float(op, index: int, keep) -> str | None:
     w = op.inputs[index] if index < len(op.inputs) else None
     x = op.inputs[0]
     if keep(op):
-        return "kept float as asked"
+        return ASKED
     if w is None or not w.is_constant or w.dtype != "float32":
         return "its weights are computed at run time"
     if x is None or x.dtype != "float32" or x.is_constant:

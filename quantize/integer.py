@@ -24,6 +24,7 @@ from .spec import FIXED, FIXED_OUTPUT, FREE, SAME, SHARED, Rule, rule_for
 ACTIVATIONS = ("int8", "int16")
 IO_TYPES = {"int8": ("float32", "int8", "uint8"), "int16": ("float32", "int16")}
 BIAS_TYPE = {"int8": "int32", "int16": "int64"}
+ASKED = "kept float as asked"
 
 
 @dataclass
@@ -31,6 +32,7 @@ class KeptFloat:
     op: str  # the op's label: its source node names
     op_type: str
     reason: str
+    chosen: bool = False  # by request or by design (not worth quantizing), rather than for lack of a kernel
 
 
 @dataclass
@@ -77,7 +79,7 @@ def plan(graph: Graph, ranges: dict, activation: str, keep) -> tuple[dict, list]
         rule = rule_for(op.type, activation)
         reason = why_float(op, rule, ranges, activation, keep)
         if reason:
-            kept.append(KeptFloat(op.label, op.type, reason))
+            kept.append(KeptFloat(op.label, op.type, reason, chosen=reason == ASKED))
         else:
             rules[id(op)] = rule
     return rules, kept
@@ -85,7 +87,7 @@ def plan(graph: Graph, ranges: dict, activation: str, keep) -> tuple[dict, list]
 
 def why_float(op: Op, rule: Rule | None, ranges: dict, activation: str, keep) -> str | None:
     if keep(op):
-        return "kept float as asked"
+        return ASKED
     if rule is None:
         return f"no {'int16x8' if activation == 'int16' else 'int8'} kernel for {op.type}"
     other = [t for t in (*op.inputs, *op.outputs) if t is not None and t.dtype in ("float16", "float64")]

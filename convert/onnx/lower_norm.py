@@ -2,7 +2,7 @@
 
 BatchNormalization (inference) is one MUL and one ADD by per-channel constants shaped (C, 1, ...), which
 the BatchNorm-folding pass merges into a preceding convolution. Instance and layer normalization compute
-mean and variance with MEAN and SQUARED_DIFFERENCE, then scale by RSQRT(variance + epsilon).
+mean and variance with MEAN, SUB and MUL, then scale by RSQRT(variance + epsilon).
 """
 from __future__ import annotations
 
@@ -45,7 +45,9 @@ def moments(ctx, x: Tensor, axes: list, eps: float) -> tuple[Tensor, Tensor, Ten
     axes_t = ctx.const(np.array(axes, np.int32), hint="axes")
     mean = ctx.emit("MEAN", [x, axes_t], {"keep_dims": True}, shape=kept)
     centered = binary(ctx, "SUB", x, mean)
-    var = ctx.emit("MEAN", [binary(ctx, "SQUARED_DIFFERENCE", x, mean), axes_t], {"keep_dims": True}, shape=kept)
+    # centered * centered rather than SQUARED_DIFFERENCE(x, mean): the difference is computed once, and
+    # tflite-runtime 2.14 aborts on SQUARED_DIFFERENCE broadcasting in 5-D.
+    var = ctx.emit("MEAN", [binary(ctx, "MUL", centered, centered), axes_t], {"keep_dims": True}, shape=kept)
     shifted = binary(ctx, "ADD", var, ctx.const(np.array(eps, x.dtype), hint="epsilon"))
     inv_std = ctx.emit("RSQRT", [shifted], shape=kept)
     return mean, centered, inv_std

@@ -148,32 +148,34 @@ def _accumulate(fn, op, x, w, x_index: int, w_index: int, arrange):
     return np.rint(fn(_unfused(op), *arrange(xs, ws))).astype(np.int64)
 
 
-def _requantize(op, acc, bias, x_index: int, w_index: int, channel_axis: int = -1):
+def _requantize(op, acc, bias, x_index: int, w_index: int, wide: bool = False):
+    """acc + bias rescaled per output channel. `wide`: the int64-accumulator rescale TFLite's int16
+    convolutions and BATCH_MATMUL use; its int16 FULLY_CONNECTED rescales an int32 accumulator."""
     x, w, out = op.inputs[x_index], op.inputs[w_index], op.outputs[0]
     if bias is not None:
         acc = acc + bias.astype(np.int64)
     real = (np.float64(x.quant.scale[0]) * w.quant.scale.astype(np.float64)) / np.float64(out.quant.scale[0])
     mult, shift = multipliers(real)
-    if out.dtype == "int16":
+    if wide and out.dtype == "int16":
         scaled = multiply_by_quantized_multiplier_wide(acc, mult, shift)
     else:
-        scaled = multiply_by_quantized_multiplier(acc, mult, shift)
+        scaled = multiply_by_quantized_multiplier(np.clip(acc, -2**31, 2**31 - 1), mult, shift)
     return _finish(op, scaled + int(out.quant.zero_point[0]))
 
 
 def conv_2d(op, x, w, bias=None):
     acc = _accumulate(conv.conv_2d, op, x, w, 0, 1, lambda xs, ws: (xs, ws))
-    return _requantize(op, acc, bias, 0, 1)
+    return _requantize(op, acc, bias, 0, 1, wide=True)
 
 
 def depthwise_conv_2d(op, x, w, bias=None):
     acc = _accumulate(conv.depthwise_conv_2d, op, x, w, 0, 1, lambda xs, ws: (xs, ws))
-    return _requantize(op, acc, bias, 0, 1)
+    return _requantize(op, acc, bias, 0, 1, wide=True)
 
 
 def transpose_conv(op, output_shape, w, x, bias=None):
     acc = _accumulate(conv.transpose_conv, op, x, w, 2, 1, lambda xs, ws: (output_shape, ws, xs))
-    return _requantize(op, acc, bias, 2, 1)
+    return _requantize(op, acc, bias, 2, 1, wide=True)
 
 
 def fully_connected(op, x, w, bias=None):
@@ -183,7 +185,7 @@ def fully_connected(op, x, w, bias=None):
 
 def batch_matmul(op, x, y):
     acc = _accumulate(linear.batch_matmul, op, x, y, 0, 1, lambda xs, ys: (xs, ys))
-    return _requantize(op, acc, None, 0, 1)
+    return _requantize(op, acc, None, 0, 1, wide=True)
 
 
 # -- elementwise arithmetic ---------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 /* C test driver: planner, thread pool and registry invariants; the real models (load three ways, create,
- * allocate, invoke); corrupted real models (truncations, byte flips, overwritten words) that must give a
- * status, never a crash; and every fuzz regression input.
+ * allocate, invoke); corrupted real models (truncations, byte flips and overwritten words in the structure
+ * around the weights) that must give a status, never a crash; and every fuzz regression input.
  * usage: run_tests MODELS_DIR [REGRESSIONS_DIR]   (exit status = number of failed checks, capped) */
 #define _POSIX_C_SOURCE 200809L
 #include <dirent.h>
@@ -13,8 +13,10 @@
 
 #include "edgepress_rt.h"
 #include "exercise.h"
+#include "flatbuffer.h"
 #include "planner.h"
 #include "registry.h"
+#include "schema.h"
 #include "threadpool.h"
 
 static int failures, checks;
@@ -197,29 +199,53 @@ static void exercise_mutant(const blob *orig, uint8_t *scratch, size_t size, int
   checks++;
 }
 
+/* Marks the bytes of every buffer's inline data (the weights) in `weight`: flipping those only changes
+ * numbers, so mutations go to the structure around them. The original model is verified, so the plain
+ * readers are safe here. */
+static void mark_weights(const blob *b, uint8_t *weight) {
+  fb_buf fb = {b->data, b->size};
+  uint32_t count;
+  const uint8_t *buffers = fb_vector(&fb, fb_u32(b->data), MODEL_BUFFERS, &count);
+  for (uint32_t i = 0; i < count; i++) {
+    uint32_t n;
+    const uint8_t *data = fb_vector(&fb, fb_vector_ref(&fb, buffers, i), BUFFER_DATA, &n);
+    if (data) memset(weight + (data - b->data), 1, n);
+  }
+}
+
+static size_t structure_position(const blob *b, const uint8_t *weight) {
+  for (;;) {
+    size_t at = (size_t)(rng() % b->size);
+    if (!weight[at]) return at;
+  }
+}
+
 static void test_corruption(const char *path, const blob *b, int mutants) {
-  uint8_t *m = malloc(b->size);
+  uint8_t *m = malloc(b->size), *weight = calloc(b->size, 1);
   int stages[STAGE_INVOKED + 1] = {0};
   memcpy(m, b->data, b->size);
+  mark_weights(b, weight);
   for (int i = 0; i < mutants / 4; i++) {
     size_t cut = i < 64 ? (size_t)i : (size_t)(rng() % b->size);
     exercise_mutant(b, m, cut, stages);
   }
   for (int i = 0; i < mutants / 2; i++) {
-    m[rng() % b->size] ^= (uint8_t)(1u << (rng() % 8));
+    m[structure_position(b, weight)] ^= (uint8_t)(1u << (rng() % 8));
     exercise_mutant(b, m, b->size, stages);
   }
   static const uint32_t WORDS[] = {0, 1, 0x7fffffffu, 0x80000000u, 0xffffffffu, 0xfffffff0u, 0x10000u};
   for (int i = 0; i < mutants / 4; i++) {
-    size_t at = (rng() % (b->size / 4)) * 4;
+    size_t at = structure_position(b, weight) & ~(size_t)3;
     uint32_t w = i % 2 ? (uint32_t)rng() : WORDS[rng() % 7];
     if (i % 3 == 0) w = (uint32_t)b->size - (uint32_t)at + (uint32_t)(rng() % 16);
+    if (at + 4 > b->size) continue;
     memcpy(m + at, &w, 4);
     exercise_mutant(b, m, b->size, stages);
   }
   printf("  %-48s %d mutants: %d rejected, %d loaded, %d created, %d allocated, %d invoked\n",
          strrchr(path, '/') + 1, mutants, stages[0], stages[1], stages[2], stages[3], stages[4]);
   free(m);
+  free(weight);
 }
 
 static int is_model(const char *name) {
@@ -242,7 +268,7 @@ static int list_dir(const char *dir, int models_only, char names[][512], int max
 
 int main(int argc, char **argv) {
   static char files[256][512];
-  int mutants = getenv("EP_MUTANTS") ? atoi(getenv("EP_MUTANTS")) : 100;
+  int mutants = getenv("EP_MUTANTS") ? atoi(getenv("EP_MUTANTS")) : 200;
   test_planner();
   test_threadpool();
   test_registry();

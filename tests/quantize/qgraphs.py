@@ -7,6 +7,9 @@ import numpy as np
 from edgepress.convert.ir import Graph, Model, Op, Signature, Tensor
 
 
+UNIT = {"padding": "SAME", "stride_h": 1, "stride_w": 1}  # schema defaults are 0
+
+
 class Builder:
     def __init__(self, seed: int = 0):
         self.rng = np.random.default_rng(seed)
@@ -39,9 +42,9 @@ def conv_net(seed: int = 0) -> Model:
     b = Builder(seed)
     x = b.input("image", (1, 8, 8, 3))
     h = b.op("CONV_2D", [x, b.const((8, 3, 3, 3), 0.3), b.const(8, 0.1)], (1, 8, 8, 8),
-             {"padding": "SAME", "fused_activation_function": "RELU"}, name="conv1")
+             {**UNIT, "fused_activation_function": "RELU"}, name="conv1")
     h = b.op("DEPTHWISE_CONV_2D", [h, b.const((1, 3, 3, 8), 0.3), b.const(8, 0.1)], (1, 8, 8, 8),
-             {"padding": "SAME"}, name="dw")
+             {**UNIT, "depth_multiplier": 1}, name="dw")
     p = b.op("MAX_POOL_2D", [h], (1, 4, 4, 8), {"padding": "VALID", "filter_height": 2, "filter_width": 2,
                                                  "stride_h": 2, "stride_w": 2}, name="pool")
     s = b.op("LOGISTIC", [p], (1, 4, 4, 8), name="sig")

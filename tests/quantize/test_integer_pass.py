@@ -9,7 +9,7 @@ from edgepress.convert.ir import Op, Tensor
 from edgepress.quantize.integer import quantize_integer
 from edgepress.quantize.select import keep_float_matcher
 
-from qgraphs import Builder, calibrated, conv_net, feeds_for
+from qgraphs import UNIT, Builder, calibrated, conv_net, feeds_for
 
 
 @pytest.fixture(scope="module")
@@ -124,7 +124,7 @@ def test_keep_float_by_type_and_by_source_name(net):
 def test_runtime_weights_keep_conv_float():
     b = Builder(4)
     x, w = b.input("x", (1, 4, 4, 2)), b.input("w", (3, 1, 1, 2))
-    y = b.op("CONV_2D", [x, w, b.const(3)], (1, 4, 4, 3), name="dynconv")
+    y = b.op("CONV_2D", [x, w, b.const(3)], (1, 4, 4, 3), UNIT, name="dynconv")
     model = b.model([x, w], [y])
     out = quantize_integer(model, calibrated(model, feeds_for(model, 2)))
     assert "computed at run time" in out.kept_float[0].reason

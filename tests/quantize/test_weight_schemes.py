@@ -5,7 +5,7 @@ from edgepress.convert.ir import Tensor
 from edgepress.quantize.dynamic import MIN_ELEMENTS, quantize_dynamic
 from edgepress.quantize.float16 import quantize_float16
 
-from qgraphs import Builder, conv_net
+from qgraphs import UNIT, Builder, conv_net
 
 
 def test_float16_weights_behind_dequantize_keep_names():
@@ -38,8 +38,8 @@ def test_float16_leaves_out_of_range_constants():
 def test_dynamic_range_int8_weights_float_activations():
     b = Builder(1)
     x = b.input("x", (1, 8, 8, 16))
-    h = b.op("CONV_2D", [x, b.const((32, 3, 3, 16)), b.const(32)], (1, 8, 8, 32), {"padding": "SAME"}, name="conv")
-    h = b.op("DEPTHWISE_CONV_2D", [h, b.const((1, 3, 3, 32)), b.const(32)], (1, 8, 8, 32), {"padding": "SAME"},
+    h = b.op("CONV_2D", [x, b.const((32, 3, 3, 16)), b.const(32)], (1, 8, 8, 32), UNIT, name="conv")
+    h = b.op("DEPTHWISE_CONV_2D", [h, b.const((1, 3, 3, 32)), b.const(32)], (1, 8, 8, 32), UNIT,
              name="dw")
     f = b.op("RESHAPE", [h, Tensor.constant("s", np.array([1, 2048], np.int32))], (1, 2048), name="flat")
     y = b.op("FULLY_CONNECTED", [f, b.const((10, 2048)), b.const(10)], (1, 10), name="fc")

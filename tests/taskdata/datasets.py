@@ -2,7 +2,7 @@
 
 cls: text lines, upright (label 0) and turned 180 degrees (label 1), alternating.
 rec: short phrases (1-2 words or numbers) whose text is the target.
-det: 640 x 640 pages of text lines whose target is the boolean mask of the lines' ink boxes.
+det: 640 x 640 pages of text lines whose target is the lines' TextLine boxes (see render.py).
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from .words import phrase
 @dataclass(frozen=True)
 class Sample:
     x: np.ndarray  # 1 x 3 x H x W float32, normalized as the model expects
-    target: Any  # cls: 0 (0 deg) / 1 (180 deg); rec: the text; det: H x W bool mask of text boxes
+    target: Any  # cls: 0 (0 deg) / 1 (180 deg); rec: the text; det: tuple of TextLine
 
 
 def cls_dataset(n: int = 200, seed: int = 0) -> list[Sample]:
@@ -47,7 +47,7 @@ def rec_dataset(n: int = 100, seed: int = 0) -> list[Sample]:
 def det_dataset(n: int = 4, seed: int = 0) -> list[Sample]:
     rng = np.random.default_rng(seed)
     pages = [page_image(rng, DET_SHAPE) for _ in range(n)]
-    return [Sample(page_input(p.pixels), p.text_mask()) for p in pages]
+    return [Sample(page_input(p.pixels), p.lines) for p in pages]
 
 
 def feeds(dataset: list[Sample], layout: str = "NCHW", input_name: str = "x") -> Iterator[dict]:

@@ -15,8 +15,9 @@ def edit_distance(a: str, b: str) -> int:
 
 
 def char_accuracy(predictions: list[str], targets: list[str]) -> float:
-    """1 - total edit distance / total target length, over the whole set (floored at 0)."""
-    errors = sum(edit_distance(p, t) for p, t in zip(predictions, targets, strict=True))
+    """1 - total edit distance / total target length, over the whole set (floored at 0). Spaces around a
+    prediction are dropped: CTC emits one for a wide blank margin, and a line crop's margin holds no text."""
+    errors = sum(edit_distance(p.strip(), t) for p, t in zip(predictions, targets, strict=True))
     return max(0.0, 1.0 - errors / sum(len(t) for t in targets))
 
 

@@ -52,16 +52,17 @@ def line_image(text: str, rng: np.random.Generator, size_range=(20, 44)) -> np.n
 
 
 @dataclass(frozen=True)
-class Page:
-    """A gray page (uint8 H x W) and the ink box (x0, y0, x1, y1), end-exclusive, of each text line on it."""
-    pixels: np.ndarray
-    boxes: tuple
+class TextLine:
+    """One line on a page. box (x0, y0, x1, y1), end-exclusive: the ink's horizontal extent and the font's
+    full line height (ascender to descender), as lines are annotated. x_height: of the font, in pixels."""
+    box: tuple
+    x_height: int
 
-    def text_mask(self) -> np.ndarray:
-        mask = np.zeros(self.pixels.shape, bool)
-        for x0, y0, x1, y1 in self.boxes:
-            mask[y0:y1, x0:x1] = True
-        return mask
+
+@dataclass(frozen=True)
+class Page:
+    pixels: np.ndarray  # uint8 H x W
+    lines: tuple  # TextLine per line of text
 
 
 def page_image(rng: np.random.Generator, size=(640, 640), size_range=(18, 40), margin=24) -> Page:
@@ -70,7 +71,7 @@ def page_image(rng: np.random.Generator, size=(640, 640), size_range=(18, 40), m
     ink = Ink.draw(rng)
     image = Image.new("L", (width, height), ink.bg)
     draw = ImageDraw.Draw(image)
-    boxes = []
+    lines = []
     y = margin + int(rng.integers(0, 40))
     while True:
         f = font(FACES[rng.integers(len(FACES))], int(rng.integers(*size_range)))
@@ -78,11 +79,12 @@ def page_image(rng: np.random.Generator, size=(640, 640), size_range=(18, 40), m
         while len(words) > 1 and draw.textlength(" ".join(words), font=f) > width - 2 * margin:
             words.pop()
         text = " ".join(words)
-        left, top, right, bottom = draw.textbbox((0, 0), text, font=f)
-        if y + bottom - top > height - margin:
+        ascent, descent = f.getmetrics()
+        left, _, right, _ = draw.textbbox((0, 0), text, font=f, anchor="ls")
+        if y + ascent + descent > height - margin:
             break
         x = margin + int(rng.integers(0, max(1, width - 2 * margin - (right - left))))
-        draw.text((x - left, y - top), text, font=f, fill=ink.fg)
-        boxes.append((x, y, x + right - left, y + bottom - top))
-        y += bottom - top + int(rng.integers(12, 48))
-    return Page(add_noise(image, rng), tuple(boxes))
+        draw.text((x - left, y + ascent), text, font=f, fill=ink.fg, anchor="ls")
+        lines.append(TextLine((x, y, x + right - left, y + ascent + descent), -f.getbbox("x", anchor="ls")[1]))
+        y += ascent + descent + int(rng.integers(4, 36))
+    return Page(add_noise(image, rng), tuple(lines))

@@ -143,6 +143,8 @@ def prune_channels(original, model, ratio, target, feeds, exclude, min_channels,
     report.channel_groups = {"prunable": sum(1 for i, g in enumerate(groups) if i not in excluded and not g.pinned.all()),
                              "pinned": sum(1 for g in groups if g.pinned.all()), "excluded": len(excluded)}
     plan = Planner(a, groups, class_scores(a, energy), excluded, min_channels, multiple).plan(target, ratio)
+    report.channel_groups.update(removable_channels=plan.channels_before,
+                                 removed_channels=plan.channels_before - plan.channels_after)
     masks = a.keep_masks(plan.removed)
     targets = refit_targets(a, masks)
     shrink(a, plan.removed)

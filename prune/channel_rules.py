@@ -40,21 +40,37 @@ def _tie_groups(a: Analysis, ids: np.ndarray, groups: int) -> None:
 
 
 # -- weighted ops -------------------------------------------------------------------------------------------
-def conv_2d(a: Analysis, op: Op) -> None:
-    x, w, y = op.inputs[0], op.inputs[1], op.outputs[0]
+def _consume(a: Analysis, op: Op, data: int, axis: int, groups: int = 1) -> None:
+    """Input `data` of a weighted op loses the channels its producers lose, when they run along its last
+    axis; otherwise the op keeps all its input channels (they are pinned) while its outputs stay prunable."""
+    x = op.inputs[data]
     xi = a.last(x)
-    if xi is None or not _weights_ok(op, 1, 2) or not tracked(y) or x.shape[-1] % w.shape[3]:
-        return a.opaque(op)
-    groups = x.shape[-1] // w.shape[3]
-    yi = a.fresh(y)
+    if xi is None:
+        a.pin(x)
+        return
     if groups > 1:
         _tie_groups(a, xi, groups)
+    a.consumers.append(Consumer(op, data, 1, axis, groups))
+    a.slice(op, 1, axis, x, groups)
+
+
+def _produce(a: Analysis, op: Op, bias: int, groups: int = 1) -> None:
+    y = op.outputs[0]
+    yi = a.fresh(y)
+    if groups > 1:
         _tie_groups(a, yi, groups)
-    a.consumers.append(Consumer(op, 0, 1, 3, groups))
-    a.slice(op, 1, 3, x, groups)
     a.slice(op, 1, 0, y)
-    a.slice(op, 2, 0, y)
+    a.slice(op, bias, 0, y)
     a.producers[id(y)] = op
+
+
+def conv_2d(a: Analysis, op: Op) -> None:
+    x, w, y = op.inputs[0], op.inputs[1], op.outputs[0]
+    if not _weights_ok(op, 1, 2) or not tracked(y) or x.rank != 4 or not x.shape[-1] or x.shape[-1] % w.shape[3]:
+        return a.opaque(op)
+    groups = x.shape[-1] // w.shape[3]
+    _consume(a, op, 0, 3, groups)
+    _produce(a, op, 2, groups)
 
 
 def depthwise_conv_2d(a: Analysis, op: Op) -> None:
@@ -70,30 +86,20 @@ def depthwise_conv_2d(a: Analysis, op: Op) -> None:
 
 def fully_connected(a: Analysis, op: Op) -> None:
     x, w, y = op.inputs[0], op.inputs[1], op.outputs[0]
-    xi = a.last(x)
-    if xi is None or not _weights_ok(op, 1, 2) or not tracked(y) or w.rank != 2 or x.shape[-1] != w.shape[1]:
+    if not _weights_ok(op, 1, 2) or not tracked(y) or w.rank != 2 or not x.rank or x.shape[-1] != w.shape[1]:
         return a.opaque(op)
-    a.fresh(y)
-    a.consumers.append(Consumer(op, 0, 1, 1))
-    a.slice(op, 1, 1, x)
-    a.slice(op, 1, 0, y)
-    a.slice(op, 2, 0, y)
-    a.producers[id(y)] = op
+    _consume(a, op, 0, 1)
+    _produce(a, op, 2)
 
 
 def transpose_conv(a: Analysis, op: Op) -> None:
     """Inputs (output_shape, weights OHWI, data, bias); the output_shape constant follows the output."""
     w, x, y = op.inputs[1], op.inputs[2], op.outputs[0]
-    xi = a.last(x)
-    if (xi is None or not _weights_ok(op, 1, 3) or not tracked(y) or x.shape[-1] != w.shape[3]
+    if (not _weights_ok(op, 1, 3) or not tracked(y) or x.rank != 4 or x.shape[-1] != w.shape[3]
             or not op.inputs[0].is_constant):
         return a.opaque(op)
-    a.fresh(y)
-    a.consumers.append(Consumer(op, 2, 1, 3))
-    a.slice(op, 1, 3, x)
-    a.slice(op, 1, 0, y)
-    a.slice(op, 3, 0, y)
-    a.producers[id(y)] = op
+    _consume(a, op, 2, 3)
+    _produce(a, op, 3)
 
 
 # -- ops that keep channels where they are --------------------------------------------------------------

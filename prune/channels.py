@@ -143,6 +143,11 @@ class Analysis:
         else:
             self.ids[id(t)], self.axes[id(t)] = ids, axis
 
+    def pin(self, t: Tensor | None) -> None:
+        ids = self.of(t)
+        if ids is not None:
+            self.pinned.append(ids)
+
     def unify(self, a: np.ndarray, b: np.ndarray) -> None:
         self.uf.union(a, b)
 
@@ -153,9 +158,7 @@ class Analysis:
     def opaque(self, op: Op) -> None:
         """An op the analysis cannot see through: its channels stay as they are on both sides."""
         for t in op.inputs:
-            ids = self.of(t)
-            if ids is not None:
-                self.pinned.append(ids)
+            self.pin(t)
         for t in op.outputs:
             self.fresh(t, pinned=True)
 

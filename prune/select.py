@@ -4,7 +4,7 @@ All removable classes (unpinned, in groups not excluded) are ranked by importanc
 Taking the first k of that ranking, each group removes its own least important classes, capped so it keeps
 at least `min_channels`, and rounded so it keeps a multiple of `multiple` (SIMD-friendly widths; a group may
 also stay whole). The removed set only grows with k, so the smallest k that meets the target is found by
-bisection: a fraction of FLOPs (costed exactly on the planned shapes) or of channel classes.
+bisection: a fraction of FLOPs (costed exactly on the planned shapes) or of the removable channel classes.
 """
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ class Planner:
             self.order += [(scores.get(int(g.classes[j]), 0.0), gi, rank) for rank, j in enumerate(ranked)]
         self.order.sort()
         self.flops_before = graph_flops(a.graph)
-        self.channels_before = sum(g.size for g in groups)
+        self.channels_before = len(self.order)  # the channel target counts removable classes
 
     def counts(self, k: int) -> list:
         taken = [0] * len(self.groups)

@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from . import activations, conv, linear, pooling, reduce, resize
+from . import activations, conv, linear, pooling, resize
 from .numeric import round_half_away
 from .window import patches
 
@@ -227,6 +227,43 @@ def average_pool_2d(op, x):
     return _finish(op, np.where(total > 0, (total + half) // count, -((-total + half) // count)))
 
 
+# -- reductions ------------------------------------------------------------------------------------------
+def _reduced(op, x, axes):
+    axes = tuple(sorted({int(a) % x.ndim for a in np.ravel(axes)}))
+    count = int(np.prod([x.shape[a] for a in axes]))
+    return axes, max(count, 1), op.options["keep_dims"]
+
+
+def mean(op, x, axes):
+    """TFLite's two integer MEANs: over H and W of a 4-D tensor, an integer sum rescaled with a fixed-point
+    multiplier then divided rounding half away from zero; any other axes, the float mean of the raw values
+    rescaled in float (QuantizedMeanOrSum)."""
+    axes, count, keep = _reduced(op, x, axes)
+    (si, zi), (so, zo) = _q(op.inputs[0]), _q(op.outputs[0])
+    if x.ndim == 4 and axes == (1, 2):
+        acc = np.sum(x.astype(np.int64) - zi, axis=axes, keepdims=keep)
+        m, e = quantize_multiplier(np.float64(si) / np.float64(so))
+        acc = multiply_by_quantized_multiplier(acc, m, e)
+        half = count // 2
+        acc = np.where(acc > 0, (acc + half) // count, -((-acc + half) // count))
+        return _finish(op, acc + zo)
+    total = np.sum(x.astype(np.int64), axis=axes, keepdims=keep)
+    scale = np.float32(si) / np.float32(so)
+    bias = np.float32(-zi) * scale
+    average = total.astype(np.float32) / np.float32(count)
+    return _finish(op, round_half_away(average * scale + bias) + zo)
+
+
+def sum_(op, x, axes):
+    """QuantizedMeanOrSum's sum: raw integer sum, rescaled in float with the zero point of every term."""
+    axes, count, keep = _reduced(op, x, axes)
+    (si, zi), (so, zo) = _q(op.inputs[0]), _q(op.outputs[0])
+    total = np.sum(x.astype(np.int64), axis=axes, keepdims=keep)
+    scale = np.float32(si) / np.float32(so)
+    bias = np.float32(-zi) * scale * np.float32(count)
+    return _finish(op, round_half_away(total.astype(np.float32) * scale + bias) + zo)
+
+
 # -- everything else: through real values -----------------------------------------------------------------
 def _real(t, v):
     if t is None or t.quant is None or v.dtype.kind not in "iu" or t.dtype not in INTEGER:
@@ -275,11 +312,11 @@ OPS_QUANTIZED = {
     "MAX_POOL_2D": max_pool_2d,
     "AVERAGE_POOL_2D": average_pool_2d,
     "CONCATENATION": concatenation,
+    "MEAN": mean,
+    "SUM": sum_,
     **{name: via_real(fn) for name, fn in {
         **{n: activations.OPS[n] for n in ("RELU", "RELU6", "RELU_N1_TO_1", "LEAKY_RELU", "PRELU", "LOGISTIC",
                                            "TANH", "HARD_SWISH", "ELU", "GELU", "SOFTMAX", "LOG_SOFTMAX")},
-        "MEAN": reduce.OPS["MEAN"],
-        "SUM": reduce.OPS["SUM"],
         "RESIZE_BILINEAR": resize.OPS["RESIZE_BILINEAR"],
         "RSQRT": lambda op, x: 1 / np.sqrt(x),
         "ABS": lambda op, x: np.abs(x),

@@ -93,7 +93,8 @@ MODELS = {"cnn": cnn, "branches": branches, "conv_heavy": conv_heavy}
 
 
 def input_samples(model: onnx.ModelProto, n: int, seed: int = 7) -> list[dict]:
-    """Seeded standard-normal samples for every graph input."""
+    """Seeded samples uniform in [-2, 2] for every graph input: bounded like pixels, so held-out samples stay
+    within the calibrated input range."""
     rng = np.random.default_rng(seed)
     shapes = {i.name: [d.dim_value for d in i.type.tensor_type.shape.dim] for i in model.graph.input}
-    return [{name: rng.standard_normal(shape).astype(np.float32) for name, shape in shapes.items()} for _ in range(n)]
+    return [{name: rng.uniform(-2, 2, shape).astype(np.float32) for name, shape in shapes.items()} for _ in range(n)]

@@ -6,6 +6,7 @@
 #include "../kernel.h"
 #include "binary_driver.h"
 #include "unary_driver.h"
+#include "vec.h"
 
 enum { LEAKY_OPT_ALPHA = 0, GELU_OPT_APPROXIMATE = 0 };
 
@@ -16,14 +17,11 @@ typedef struct act_params {
 
 #define ROW(name, expr)                                                          \
   static void name(const void *pin, void *pout, int64_t n, const void *params) { \
-    const float *in = pin;                                                       \
-    float *out = pout;                                                           \
+    const float *restrict in = pin;                                              \
+    float *restrict out = pout;                                                  \
     const act_params *p = params;                                                \
     (void)p;                                                                     \
-    for (int64_t i = 0; i < n; i++) {                                            \
-      float x = in[i];                                                           \
-      out[i] = (expr);                                                           \
-    }                                                                            \
+    EP_FOR_VEC(i, n, float x = in[i]; out[i] = (expr));                          \
   }
 
 /* sqrt(2 / pi) for the tanh approximation of GELU. */
@@ -76,8 +74,12 @@ static ep_status eval(ep_context *ctx, ep_node *node) {
 static void prelu_row(const void *pa, int64_t sa, const void *pb, int64_t sb, void *po, int64_t n,
                       const void *params) {
   (void)params;
-  const float *x = pa, *alpha = pb;
-  float *out = po;
+  const float *restrict x = pa, *restrict alpha = pb;
+  float *restrict out = po;
+  if (sa == 1 && sb == 1) {
+    EP_FOR_VEC(i, n, float v = x[i]; out[i] = v >= 0.0f ? v : v * alpha[i]);
+    return;
+  }
   for (int64_t i = 0; i < n; i++) {
     float v = x[i * sa];
     out[i] = v >= 0.0f ? v : v * alpha[i * sb];

@@ -4,6 +4,7 @@
  * y is adjoint. */
 #include "../kernel.h"
 #include "util.h"
+#include "vec.h"
 
 enum { OPT_ADJ_X = 0, OPT_ADJ_Y = 1 };
 
@@ -74,15 +75,15 @@ static void rows(void *arg, int64_t begin, int64_t end, int thread) {
       rest /= p->batch_dims[d];
     }
     const float *x = j->x + bx * mk, *y = j->y + by * kn;
-    float *out = j->out + r * p->n;
-    for (int32_t n = 0; n < p->n; n++) out[n] = 0.0f;
+    float *restrict out = j->out + r * p->n;
+    EP_FOR_VEC(n, p->n, out[n] = 0.0f);
     for (int32_t k = 0; k < p->k; k++) {
       float a = p->adj_x ? x[(int64_t)k * p->m + m] : x[m * p->k + k];
       if (p->adj_y) {
         for (int32_t n = 0; n < p->n; n++) out[n] += a * y[(int64_t)n * p->k + k];
       } else {
-        const float *yr = y + (int64_t)k * p->n;
-        for (int32_t n = 0; n < p->n; n++) out[n] += a * yr[n];
+        const float *restrict yr = y + (int64_t)k * p->n;
+        EP_FOR_VEC(n, p->n, out[n] += a * yr[n]);
       }
     }
   }

@@ -6,6 +6,7 @@
 #include "../kernel.h"
 #include "quant.h"
 #include "util.h"
+#include "vec.h"
 #include "window.h"
 
 /* DepthwiseConv2DOptions field slots (schema.fbs). */
@@ -100,21 +101,26 @@ static void rows_f32(void *arg, int64_t begin, int64_t end, int thread) {
   const ep_window *w = &p->w;
   const float *in = j->in, *filter = j->filter, *bias = j->bias;
   int32_t C = p->out_c, M = p->mult;
+  float lo = p->lo, hi = p->hi;
   for (int64_t row = begin; row < end; row++) {
     int64_t b = row / w->out_h, oy = row % w->out_h;
     for (int32_t ox = 0; ox < w->out_w; ox++) {
-      float *acc = (float *)j->out + (row * w->out_w + ox) * C;
-      for (int32_t c = 0; c < C; c++) acc[c] = bias ? bias[c] : 0.0f;
+      float *restrict acc = (float *)j->out + (row * w->out_w + ox) * C;
+      if (bias) {
+        EP_FOR_VEC(c, C, acc[c] = bias[c]);
+      } else {
+        EP_FOR_VEC(c, C, acc[c] = 0.0f);
+      }
       FOR_EACH_TAP(w, b, oy, ox, {
-        const float *px = in + pix * p->in_c;
-        const float *f = filter + tap * C;
+        const float *restrict px = in + pix * p->in_c;
+        const float *restrict f = filter + tap * C;
         if (M == 1) {
-          for (int32_t c = 0; c < C; c++) acc[c] += px[c] * f[c];
+          EP_FOR_VEC(c, C, acc[c] += px[c] * f[c]);
         } else {
           for (int32_t c = 0; c < C; c++) acc[c] += px[c / M] * f[c];
         }
       })
-      for (int32_t c = 0; c < C; c++) acc[c] = acc[c] < p->lo ? p->lo : (acc[c] > p->hi ? p->hi : acc[c]);
+      EP_FOR_VEC(c, C, acc[c] = acc[c] < lo ? lo : (acc[c] > hi ? hi : acc[c]));
     }
   }
 }
@@ -169,16 +175,16 @@ static void rows_s8(void *arg, int64_t begin, int64_t end, int thread) {
   const int8_t *in = j->in, *filter = j->filter;
   const int32_t *bias = j->bias;
   int32_t C = p->out_c, M = p->mult, in_off = p->input_offset;
-  int32_t *acc = (int32_t *)j->acc + (size_t)thread * C;
+  int32_t *restrict acc = (int32_t *)j->acc + (size_t)thread * C;
   for (int64_t row = begin; row < end; row++) {
     int64_t b = row / w->out_h, oy = row % w->out_h;
     for (int32_t ox = 0; ox < w->out_w; ox++) {
-      for (int32_t c = 0; c < C; c++) acc[c] = 0;
+      EP_FOR_VEC(c, C, acc[c] = 0);
       FOR_EACH_TAP(w, b, oy, ox, {
-        const int8_t *px = in + pix * p->in_c;
-        const int8_t *f = filter + tap * C;
+        const int8_t *restrict px = in + pix * p->in_c;
+        const int8_t *restrict f = filter + tap * C;
         if (M == 1) {
-          for (int32_t c = 0; c < C; c++) acc[c] += ((int32_t)px[c] + in_off) * f[c];
+          EP_FOR_VEC(c, C, acc[c] += ((int32_t)px[c] + in_off) * f[c]);
         } else {
           for (int32_t c = 0; c < C; c++) acc[c] += ((int32_t)px[c / M] + in_off) * f[c];
         }

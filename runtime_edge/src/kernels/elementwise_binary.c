@@ -6,6 +6,7 @@
 #include "../kernel.h"
 #include "binary_driver.h"
 #include "quant.h"
+#include "vec.h"
 
 /* Add/Sub/Mul/DivOptions all keep the fused activation in slot 0. */
 enum { OPT_ACTIVATION = 0 };
@@ -18,15 +19,15 @@ typedef struct binary_params {
 #define ROW_F32(name, expr)                                                                               \
   static void name##_f32(const void *pa, int64_t sa, const void *pb, int64_t sb, void *po, int64_t n,    \
                          const void *params) {                                                            \
-    const float *A = pa, *B = pb;                                                                        \
-    float *O = po;                                                                                        \
+    const float *restrict A = pa, *restrict B = pb;                                                      \
+    float *restrict O = po;                                                                               \
     const ep_binary_clamp *c = params;                                                                    \
     float lo = c->lo, hi = c->hi;                                                                         \
     if (sa == 1 && sb == 1) {                                                                             \
-      for (int64_t i = 0; i < n; i++) {                                                                   \
-        float x = A[i], y = B[i], v = (expr);                                                             \
-        O[i] = v < lo ? lo : (v > hi ? hi : v);                                                           \
-      }                                                                                                   \
+      EP_FOR_VEC(i, n, float x = A[i]; float y = B[i]; float v = (expr); O[i] = v < lo ? lo : (v > hi ? hi : v)); \
+    } else if (sb == 0) {                                                                                 \
+      float y = B[0];                                                                                     \
+      EP_FOR_VEC(i, n, float x = A[i]; float v = (expr); O[i] = v < lo ? lo : (v > hi ? hi : v));         \
     } else {                                                                                              \
       for (int64_t i = 0; i < n; i++) {                                                                   \
         float x = A[i * sa], y = B[i * sb], v = (expr);                                                   \

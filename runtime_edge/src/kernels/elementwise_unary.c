@@ -4,16 +4,14 @@
 
 #include "../kernel.h"
 #include "unary_driver.h"
+#include "vec.h"
 
 #define ROW(name, T, expr)                                                       \
   static void name(const void *pin, void *pout, int64_t n, const void *params) { \
     (void)params;                                                                \
-    const T *in = pin;                                                           \
-    T *out = pout;                                                               \
-    for (int64_t i = 0; i < n; i++) {                                            \
-      T x = in[i];                                                               \
-      out[i] = (expr);                                                           \
-    }                                                                            \
+    const T *restrict in = pin;                                                  \
+    T *restrict out = pout;                                                      \
+    EP_FOR_VEC(i, n, T x = in[i]; out[i] = (expr));                              \
   }
 
 ROW(sqrt_f32, float, sqrtf(x))

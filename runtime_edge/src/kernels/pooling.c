@@ -8,6 +8,7 @@
 #include "../kernel.h"
 #include "quant.h"
 #include "util.h"
+#include "vec.h"
 #include "window.h"
 
 /* Pool2DOptions field slots (schema.fbs). */
@@ -93,15 +94,15 @@ static void rows_f32(void *arg, int64_t begin, int64_t end, int thread) {
       float count = (float)((y1 - y0) * (x1 - x0));
       for (int32_t c0 = 0; c0 < C; c0 += CHUNK) {
         int32_t n = C - c0 < CHUNK ? C - c0 : CHUNK;
-        float acc[CHUNK];
-        for (int32_t c = 0; c < n; c++) acc[c] = p->is_max ? -FLT_MAX : 0.0f;
+        float acc[CHUNK], init = p->is_max ? -FLT_MAX : 0.0f;
+        EP_FOR_VEC(c, n, acc[c] = init);
         for (int64_t y = y0; y < y1; y++)
           for (int64_t x = x0; x < x1; x++) {
-            const float *px = in + ((b * w->in_h + y) * w->in_w + x) * C + c0;
+            const float *restrict px = in + ((b * w->in_h + y) * w->in_w + x) * C + c0;
             if (p->is_max) {
-              for (int32_t c = 0; c < n; c++) acc[c] = px[c] > acc[c] ? px[c] : acc[c];
+              EP_FOR_VEC(c, n, acc[c] = px[c] > acc[c] ? px[c] : acc[c]);
             } else {
-              for (int32_t c = 0; c < n; c++) acc[c] += px[c];
+              EP_FOR_VEC(c, n, acc[c] += px[c]);
             }
           }
         for (int32_t c = 0; c < n; c++) {

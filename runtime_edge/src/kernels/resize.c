@@ -7,6 +7,7 @@
 
 #include "../kernel.h"
 #include "util.h"
+#include "vec.h"
 
 /* ResizeBilinearOptions: new_height, new_width (deprecated), align_corners, half_pixel_centers.
  * ResizeNearestNeighborOptions: align_corners, half_pixel_centers. */
@@ -124,10 +125,10 @@ static void rows_bilinear_f32(void *arg, int64_t begin, int64_t end, int thread)
     for (int32_t x = 0; x < p->out_w; x++) {
       const coord *cx = &p->xs[x];
       float fx = cx->frac;
-      const float *a = r0 + cx->lo * C, *bb = r1 + cx->lo * C, *c = r0 + cx->hi * C, *d = r1 + cx->hi * C;
-      float *o = (float *)j->out + (row * p->out_w + x) * C;
-      for (int64_t k = 0; k < C; k++)
-        o[k] = a[k] * (1 - fy) * (1 - fx) + bb[k] * fy * (1 - fx) + c[k] * (1 - fy) * fx + d[k] * fy * fx;
+      const float *restrict a = r0 + cx->lo * C, *restrict bb = r1 + cx->lo * C;
+      const float *restrict c = r0 + cx->hi * C, *restrict d = r1 + cx->hi * C;
+      float *restrict o = (float *)j->out + (row * p->out_w + x) * C;
+      EP_FOR_VEC(k, C, o[k] = a[k] * (1 - fy) * (1 - fx) + bb[k] * fy * (1 - fx) + c[k] * (1 - fy) * fx + d[k] * fy * fx);
     }
   }
 }

@@ -22,7 +22,7 @@ from .select import TARGETS, Planner, excluded_groups, unknown_names
 from .shrink import shrink
 from .sparse_format import smaller_sparse, sparse_bytes, store_sparse
 from .stats import WEIGHTED_DATA, channel_energy
-from .stream import Walk
+from .stream import Walk, run_all
 
 
 def prune(model, channels: float | None = None, sparsity: float | None = None, *, target: str = "flops",
@@ -65,7 +65,8 @@ def prune(model, channels: float | None = None, sparsity: float | None = None, *
     if feeds:
         started = time.perf_counter()
         if reference is None or None in outputs.values():
-            reference, final = Walk([original.graph, model.graph], feeds).run()
+            reference = reference or run_all(original.graph, feeds)
+            final = run_all(model.graph, feeds)
             outputs = {kind: final if value is None else value for kind, value in outputs.items()}
         report.outputs = output_metrics(reference, **outputs)
         report.seconds["report"] = round(time.perf_counter() - started, 3)

@@ -52,6 +52,9 @@ def op_macs(op: Op, dims=None) -> int:
 
 
 def op_flops(op: Op, dims=None) -> int:
+    """FLOPs per inference; an op of constants only (DENSIFY, DEQUANTIZE of weights) runs once, at load."""
+    if all(t is None or t.is_constant for t in op.inputs):
+        return 0
     if op.type in MACS:
         return 2 * op_macs(op, dims)
     return sum(math.prod(_shape(t, dims)) for t in op.outputs)

@@ -16,11 +16,13 @@ from . import params as P
 from .integer import ASKED, KeptFloat
 from .prepare import expand_weights
 
-# op -> (weight input index, per-channel axis or None for one scale, options the hybrid kernel wants)
+# op -> (weight input index, per-channel axis or None for one scale, options the hybrid kernel wants).
+# FULLY_CONNECTED keeps one weight scale: its per-channel hybrid kernel (op version 12) is newer than the
+# interpreters still deployed (tflite-runtime 2.14 rejects it).
 HYBRID = {
     "CONV_2D": (1, 0, {}),
     "DEPTHWISE_CONV_2D": (1, 3, {}),
-    "FULLY_CONNECTED": (1, 0, {"asymmetric_quantize_inputs": True}),
+    "FULLY_CONNECTED": (1, None, {"asymmetric_quantize_inputs": True}),
     "BATCH_MATMUL": (1, None, {"asymmetric_quantize_inputs": True}),
 }
 MIN_ELEMENTS = 1024

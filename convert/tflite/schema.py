@@ -320,7 +320,10 @@ def write_options(builder, op_type: str, options: dict) -> tuple[int, int, int]:
         value = options.get(f.name)
         if value is None or f.kind == "scalar":
             continue
-        offsets[f.name] = builder.CreateString(value) if f.kind == "string" else _vector_offset(builder, op_type, f, value)
+        if f.kind == "string":
+            offsets[f.name] = builder.CreateString(value)
+        else:
+            offsets[f.name] = _vector_offset(builder, op_type, f, value)
     getattr(table.module, f"{table.name}Start")(builder)
     for f in table.fields:
         value = options.get(f.name)

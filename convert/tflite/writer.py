@@ -291,7 +291,8 @@ def _operator(builder, op, index: dict, opcode: int) -> int:
     custom = None
     union, opt_type, opt = 1, 0, 0
     if op.type == "CUSTOM":
-        custom = _ints(builder, np.frombuffer(op.custom_options or b"", np.uint8), "uint8") if op.custom_options else None
+        if op.custom_options:
+            custom = _ints(builder, np.frombuffer(op.custom_options, np.uint8), "uint8")
     else:
         try:
             union, opt_type, opt = schema.write_options(builder, op.type, op.options)

@@ -167,6 +167,8 @@ ep_status ep_interpreter_resize_input(ep_interpreter *interp, int32_t tensor, in
   if (rank < 0 || rank > EP_MAX_RANK)
     return ep_fail(EP_ERROR_ARGUMENT, "cannot resize input %d to rank %d (at most %d)", tensor, rank, EP_MAX_RANK);
   ep_tensor *t = &ctx->tensors[tensor];
+  if (t->rank == rank && (rank == 0 || memcmp(t->dims, dims, (size_t)rank * sizeof *dims) == 0))
+    return EP_OK; /* unchanged: keep the plan and the data, as TFLite does */
   size_t bytes = ep_dtype_size(t->type);
   for (int32_t i = 0; i < rank; i++) {
     if (dims[i] < 0)
@@ -308,6 +310,7 @@ static ep_status plan_arena(ep_context *ctx) {
 ep_status ep_interpreter_allocate(ep_interpreter *interp) {
   if (!interp) return ep_fail(EP_ERROR_ARGUMENT, "allocate: null interpreter");
   ep_context *ctx = &interp->ctx;
+  if (ctx->phase == PHASE_READY) return EP_OK; /* nothing changed since the last allocate */
   ctx->phase = PHASE_PREPARE;
   ep_status st = prepare_nodes(ctx);
   if (st == EP_OK) st = plan_arena(ctx);

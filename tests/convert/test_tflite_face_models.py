@@ -34,8 +34,9 @@ def file_stats(data: bytes) -> dict:
     codes = [max(m.OperatorCodes(i).BuiltinCode(), m.OperatorCodes(i).DeprecatedBuiltinCode())
              for i in range(m.OperatorCodesLength())]
     tensors = [g.Tensors(i) for i in range(g.TensorsLength())]
-    used = {int(i) for k in range(g.OperatorsLength()) for i in g.Operators(k).InputsAsNumpy()}
-    return {"ops": Counter(schema.OPERATOR_NAMES[codes[g.Operators(k).OpcodeIndex()]] for k in range(g.OperatorsLength())),
+    ops = [g.Operators(k) for k in range(g.OperatorsLength())]
+    used = {int(i) for op in ops for i in op.InputsAsNumpy()}
+    return {"ops": Counter(schema.OPERATOR_NAMES[codes[op.OpcodeIndex()]] for op in ops),
             "sparse": sum(t.Sparsity() is not None for i, t in enumerate(tensors) if i in used),
             "float16 constants": sum(t.Type() == 1 and m.Buffers(t.Buffer()).DataLength() > 0 for t in tensors)}
 

@@ -75,15 +75,14 @@ static void rows(void *arg, int64_t begin, int64_t end, int thread) {
       rest /= p->batch_dims[d];
     }
     const float *x = j->x + bx * mk, *y = j->y + by * kn;
-    float *restrict out = j->out + r * p->n;
-    EP_FOR_VEC(n, p->n, out[n] = 0.0f);
+    float *out = j->out + r * p->n;
+    ep_vec_fill(out, 0.0f, p->n);
     for (int32_t k = 0; k < p->k; k++) {
       float a = p->adj_x ? x[(int64_t)k * p->m + m] : x[m * p->k + k];
       if (p->adj_y) {
         for (int32_t n = 0; n < p->n; n++) out[n] += a * y[(int64_t)n * p->k + k];
       } else {
-        const float *restrict yr = y + (int64_t)k * p->n;
-        EP_FOR_VEC(n, p->n, out[n] += a * yr[n]);
+        ep_vec_scale_add(out, a, y + (int64_t)k * p->n, p->n);
       }
     }
   }

@@ -105,22 +105,19 @@ static void rows_f32(void *arg, int64_t begin, int64_t end, int thread) {
   for (int64_t row = begin; row < end; row++) {
     int64_t b = row / w->out_h, oy = row % w->out_h;
     for (int32_t ox = 0; ox < w->out_w; ox++) {
-      float *restrict acc = (float *)j->out + (row * w->out_w + ox) * C;
-      if (bias) {
-        EP_FOR_VEC(c, C, acc[c] = bias[c]);
-      } else {
-        EP_FOR_VEC(c, C, acc[c] = 0.0f);
-      }
+      float *acc = (float *)j->out + (row * w->out_w + ox) * C;
+      if (bias) ep_vec_copy(acc, bias, C);
+      else ep_vec_fill(acc, 0.0f, C);
       FOR_EACH_TAP(w, b, oy, ox, {
-        const float *restrict px = in + pix * p->in_c;
-        const float *restrict f = filter + tap * C;
+        const float *px = in + pix * p->in_c;
+        const float *f = filter + tap * C;
         if (M == 1) {
-          EP_FOR_VEC(c, C, acc[c] += px[c] * f[c]);
+          ep_vec_mul_add(acc, px, f, C);
         } else {
           for (int32_t c = 0; c < C; c++) acc[c] += px[c / M] * f[c];
         }
       })
-      EP_FOR_VEC(c, C, acc[c] = acc[c] < lo ? lo : (acc[c] > hi ? hi : acc[c]));
+      ep_vec_clamp(acc, lo, hi, C);
     }
   }
 }
@@ -175,16 +172,16 @@ static void rows_s8(void *arg, int64_t begin, int64_t end, int thread) {
   const int8_t *in = j->in, *filter = j->filter;
   const int32_t *bias = j->bias;
   int32_t C = p->out_c, M = p->mult, in_off = p->input_offset;
-  int32_t *restrict acc = (int32_t *)j->acc + (size_t)thread * C;
+  int32_t *acc = (int32_t *)j->acc + (size_t)thread * C;
   for (int64_t row = begin; row < end; row++) {
     int64_t b = row / w->out_h, oy = row % w->out_h;
     for (int32_t ox = 0; ox < w->out_w; ox++) {
-      EP_FOR_VEC(c, C, acc[c] = 0);
+      for (int32_t c = 0; c < C; c++) acc[c] = 0;
       FOR_EACH_TAP(w, b, oy, ox, {
-        const int8_t *restrict px = in + pix * p->in_c;
-        const int8_t *restrict f = filter + tap * C;
+        const int8_t *px = in + pix * p->in_c;
+        const int8_t *f = filter + tap * C;
         if (M == 1) {
-          EP_FOR_VEC(c, C, acc[c] += ((int32_t)px[c] + in_off) * f[c]);
+          ep_vec_mul_add_s8(acc, px, in_off, f, C);
         } else {
           for (int32_t c = 0; c < C; c++) acc[c] += ((int32_t)px[c / M] + in_off) * f[c];
         }

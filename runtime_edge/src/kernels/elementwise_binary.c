@@ -16,23 +16,25 @@ typedef struct binary_params {
   ep_binary_clamp clamp;
 } binary_params;
 
+/* Contiguous runs go through restrict-qualified loops (vectorizable, see vec.h); broadcast runs with a
+ * stride-0 operand use the scalar strided loop. */
 #define ROW_F32(name, expr)                                                                               \
+  static inline void name##_flat(const float *restrict A, const float *restrict B, float *restrict O,   \
+                                 int64_t n, float lo, float hi) {                                         \
+    EP_FOR_VEC(i, n, float x = A[i]; float y = B[i]; float v = (expr); O[i] = v < lo ? lo : (v > hi ? hi : v)); \
+  }                                                                                                       \
   static void name##_f32(const void *pa, int64_t sa, const void *pb, int64_t sb, void *po, int64_t n,    \
                          const void *params) {                                                            \
-    const float *restrict A = pa, *restrict B = pb;                                                      \
-    float *restrict O = po;                                                                               \
     const ep_binary_clamp *c = params;                                                                    \
-    float lo = c->lo, hi = c->hi;                                                                         \
     if (sa == 1 && sb == 1) {                                                                             \
-      EP_FOR_VEC(i, n, float x = A[i]; float y = B[i]; float v = (expr); O[i] = v < lo ? lo : (v > hi ? hi : v)); \
-    } else if (sb == 0) {                                                                                 \
-      float y = B[0];                                                                                     \
-      EP_FOR_VEC(i, n, float x = A[i]; float v = (expr); O[i] = v < lo ? lo : (v > hi ? hi : v));         \
-    } else {                                                                                              \
-      for (int64_t i = 0; i < n; i++) {                                                                   \
-        float x = A[i * sa], y = B[i * sb], v = (expr);                                                   \
-        O[i] = v < lo ? lo : (v > hi ? hi : v);                                                           \
-      }                                                                                                   \
+      name##_flat(pa, pb, po, n, c->lo, c->hi);                                                           \
+      return;                                                                                             \
+    }                                                                                                     \
+    const float *A = pa, *B = pb;                                                                         \
+    float *O = po;                                                                                        \
+    for (int64_t i = 0; i < n; i++) {                                                                     \
+      float x = A[i * sa], y = B[i * sb], v = (expr);                                                     \
+      O[i] = v < c->lo ? c->lo : (v > c->hi ? c->hi : v);                                                 \
     }                                                                                                     \
   }
 

@@ -94,16 +94,13 @@ static void rows_f32(void *arg, int64_t begin, int64_t end, int thread) {
       float count = (float)((y1 - y0) * (x1 - x0));
       for (int32_t c0 = 0; c0 < C; c0 += CHUNK) {
         int32_t n = C - c0 < CHUNK ? C - c0 : CHUNK;
-        float acc[CHUNK], init = p->is_max ? -FLT_MAX : 0.0f;
-        EP_FOR_VEC(c, n, acc[c] = init);
+        float acc[CHUNK];
+        ep_vec_fill(acc, p->is_max ? -FLT_MAX : 0.0f, n);
         for (int64_t y = y0; y < y1; y++)
           for (int64_t x = x0; x < x1; x++) {
-            const float *restrict px = in + ((b * w->in_h + y) * w->in_w + x) * C + c0;
-            if (p->is_max) {
-              EP_FOR_VEC(c, n, acc[c] = px[c] > acc[c] ? px[c] : acc[c]);
-            } else {
-              EP_FOR_VEC(c, n, acc[c] += px[c]);
-            }
+            const float *px = in + ((b * w->in_h + y) * w->in_w + x) * C + c0;
+            if (p->is_max) ep_vec_max(acc, px, n);
+            else ep_vec_add(acc, px, n);
           }
         for (int32_t c = 0; c < n; c++) {
           float v = p->is_max ? acc[c] : acc[c] / count;

@@ -111,6 +111,12 @@ static ep_status prepare(ep_context *ctx, ep_node *node) {
   return ep_set_shape(ctx, out, 4, dims);
 }
 
+/* TFLite's float weighting of the four neighbours, in its order of operations. */
+static inline void lerp4(float *restrict o, const float *restrict a, const float *restrict b,
+                         const float *restrict c, const float *restrict d, float fy, float fx, int64_t n) {
+  EP_FOR_VEC(k, n, o[k] = a[k] * (1 - fy) * (1 - fx) + b[k] * fy * (1 - fx) + c[k] * (1 - fy) * fx + d[k] * fy * fx);
+}
+
 static void rows_bilinear_f32(void *arg, int64_t begin, int64_t end, int thread) {
   (void)thread;
   const resize_job *j = arg;
@@ -125,10 +131,8 @@ static void rows_bilinear_f32(void *arg, int64_t begin, int64_t end, int thread)
     for (int32_t x = 0; x < p->out_w; x++) {
       const coord *cx = &p->xs[x];
       float fx = cx->frac;
-      const float *restrict a = r0 + cx->lo * C, *restrict bb = r1 + cx->lo * C;
-      const float *restrict c = r0 + cx->hi * C, *restrict d = r1 + cx->hi * C;
-      float *restrict o = (float *)j->out + (row * p->out_w + x) * C;
-      EP_FOR_VEC(k, C, o[k] = a[k] * (1 - fy) * (1 - fx) + bb[k] * fy * (1 - fx) + c[k] * (1 - fy) * fx + d[k] * fy * fx);
+      const float *a = r0 + cx->lo * C, *bb = r1 + cx->lo * C, *c = r0 + cx->hi * C, *d = r1 + cx->hi * C;
+      lerp4((float *)j->out + (row * p->out_w + x) * C, a, bb, c, d, fy, fx, C);
     }
   }
 }

@@ -90,8 +90,8 @@ static void rows(void *arg, int64_t begin, int64_t end, int thread) {
   for (int64_t row = begin; row < end; row++) {
     int64_t b = row / p->out_h, oy = row % p->out_h;
     for (int32_t ox = 0; ox < p->out_w; ox++) {
-      float *restrict acc = j->out + (row * p->out_w + ox) * C;
-      EP_FOR_VEC(c, C, acc[c] = 0.0f);
+      float *acc = j->out + (row * p->out_w + ox) * C;
+      ep_vec_fill(acc, 0.0f, C);
       for (int32_t ky = 0; ky < p->kh; ky++) {
         int64_t ty = oy + p->pad_top - ky;
         if (ty < 0 || ty % p->sh) continue;
@@ -105,9 +105,7 @@ static void rows(void *arg, int64_t begin, int64_t end, int thread) {
           const float *px = j->in + ((b * p->in_h + iy) * p->in_w + ix) * p->in_c;
           const float *wt = j->wt + ((size_t)ky * p->kw + kx) * p->in_c * C;
           for (int32_t ic = 0; ic < p->in_c; ic++) {
-            float v = px[ic];
-            const float *restrict wr = wt + (size_t)ic * C;
-            EP_FOR_VEC(c, C, acc[c] += v * wr[c]);
+            ep_vec_scale_add(acc, px[ic], wt + (size_t)ic * C, C);
           }
         }
       }

@@ -1,0 +1,66 @@
+"""`edgepress prune`: the click command (registered on the main group by edgepress/cli.py)."""
+from __future__ import annotations
+
+import time
+
+import click
+
+from edgepress.quantize.cli import floats
+from edgepress.quantize.data import ImageOptions
+
+from .select import TARGETS
+from .sparsity import METHODS, SCOPES
+
+
+@click.command("prune")
+@click.argument("model", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="output .tflite path")
+@click.option("--channels", type=float, metavar="RATIO",
+              help="remove this fraction of FLOPs (or channels, --target) by channel pruning, e.g. 0.3")
+@click.option("--target", default="flops", show_default=True, type=click.Choice(TARGETS),
+              help="what --channels is a fraction of")
+@click.option("--sparsity", type=float, metavar="RATIO", help="zero this fraction of weights, e.g. 0.5")
+@click.option("--pattern", metavar="N:M", help="N:M sparsity instead, e.g. 2:4")
+@click.option("--method", default="activation", show_default=True, type=click.Choice(METHODS),
+              help="sparsity criterion: |W|, or |W| x input RMS (needs --calibration)")
+@click.option("--scope", default="layer", show_default=True, type=click.Choice(SCOPES),
+              help="sparsity target per layer or over all layers")
+@click.option("--calibration", type=click.Path(exists=True), metavar="DATA",
+              help="folder of images, .npy (one input) or .npz (keyed by input name)")
+@click.option("--samples", type=click.IntRange(min=1), help="use at most this many calibration samples")
+@click.option("--exclude", multiple=True, metavar="NAME", help="leave this layer whole (source node name); repeatable")
+@click.option("--min-channels", default=8, show_default=True, type=click.IntRange(min=1),
+              help="fewest channels a layer keeps")
+@click.option("--multiple", default=8, show_default=True, type=click.IntRange(min=1),
+              help="pruned layers keep a multiple of this many channels (SIMD widths)")
+@click.option("--no-repair", is_flag=True, help="skip the least-squares refit of pruned layers")
+@click.option("--min-weights", default=1024, show_default=True, type=click.IntRange(min=1),
+              help="sparsify layers with at least this many weights")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False), help="write the full report as JSON")
+@click.option("--input-shape", "input_shapes", multiple=True, metavar="NAME=D1,D2,...",
+              help="fix an input's shape (source layout); repeatable")
+@click.option("--input-size", metavar="H,W", help="image size for a folder of images (default: the input's)")
+@click.option("--mean", metavar="M[,M,M]", help="per-channel mean, on pixels scaled to [0, 1]")
+@click.option("--std", metavar="S[,S,S]", help="per-channel standard deviation, on pixels scaled to [0, 1]")
+@click.option("--layout", default="auto", show_default=True, type=click.Choice(["auto", "NCHW", "NHWC"]))
+@click.option("--color", default="RGB", show_default=True, type=click.Choice(["RGB", "BGR", "GRAY"]))
+def prune(model, output, channels, target, sparsity, pattern, method, scope, calibration, samples, exclude,
+          min_channels, multiple, no_repair, min_weights, report_path, input_shapes, input_size, mean, std, layout,
+          color):
+    """Prune an .onnx or .tflite MODEL (channels and/or sparsity) to a standard .tflite file."""
+    from edgepress.cli import parse_input_shapes
+
+    from .api import prune as run
+    size = floats("--input-size", input_size, 2)
+    images = ImageOptions(size=tuple(int(v) for v in size) if size else None, mean=floats("--mean", mean) or (0.0,),
+                          std=floats("--std", std) or (1.0,), layout=layout, color=color)
+    start = time.perf_counter()
+    pruned, report = run(model, channels=channels, sparsity=sparsity, target=target, pattern=pattern, method=method,
+                         scope=scope, calibration=calibration, max_samples=samples, images=images, exclude=exclude,
+                         min_channels=min_channels, multiple=multiple, repair_layers=not no_repair,
+                         min_weights=min_weights, input_shapes=parse_input_shapes(input_shapes))
+    pruned.save(output)
+    if report_path:
+        report.save(report_path)
+    click.echo(report.summary())
+    click.echo(f"wrote {output} in {time.perf_counter() - start:.1f} s")

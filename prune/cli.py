@@ -33,6 +33,8 @@ from .sparsity import METHODS, SCOPES
               help="fewest channels a layer keeps")
 @click.option("--multiple", default=8, show_default=True, type=click.IntRange(min=1),
               help="pruned layers keep a multiple of this many channels (SIMD widths)")
+@click.option("--max-layer-ratio", default=1.0, show_default=True, type=click.FloatRange(0, 1),
+              help="most of a layer's channels that may go")
 @click.option("--no-repair", is_flag=True, help="skip the least-squares refit of pruned layers")
 @click.option("--min-weights", default=1024, show_default=True, type=click.IntRange(min=1),
               help="sparsify layers with at least this many weights")
@@ -45,7 +47,7 @@ from .sparsity import METHODS, SCOPES
 @click.option("--layout", default="auto", show_default=True, type=click.Choice(["auto", "NCHW", "NHWC"]))
 @click.option("--color", default="RGB", show_default=True, type=click.Choice(["RGB", "BGR", "GRAY"]))
 def prune(model, output, channels, target, sparsity, pattern, method, scope, calibration, samples, exclude,
-          min_channels, multiple, no_repair, min_weights, report_path, input_shapes, input_size, mean, std, layout,
+          min_channels, multiple, max_layer_ratio, no_repair, min_weights, report_path, input_shapes, input_size, mean, std, layout,
           color):
     """Prune an .onnx or .tflite MODEL (channels and/or sparsity) to a standard .tflite file."""
     from edgepress.cli import parse_input_shapes
@@ -57,7 +59,8 @@ def prune(model, output, channels, target, sparsity, pattern, method, scope, cal
     start = time.perf_counter()
     pruned, report = run(model, channels=channels, sparsity=sparsity, target=target, pattern=pattern, method=method,
                          scope=scope, calibration=calibration, max_samples=samples, images=images, exclude=exclude,
-                         min_channels=min_channels, multiple=multiple, repair_layers=not no_repair,
+                         min_channels=min_channels, multiple=multiple, max_layer_ratio=max_layer_ratio,
+                         repair_layers=not no_repair,
                          min_weights=min_weights, input_shapes=parse_input_shapes(input_shapes))
     pruned.save(output)
     if report_path:

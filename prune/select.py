@@ -1,13 +1,16 @@
 """Choose the channel classes to remove for a target.
 
 All removable classes (unpinned, in groups not excluded) are ranked by importance, least important first.
-Taking the first k of that ranking, each group removes its own least important classes, capped so it keeps
-at least `min_channels`, and rounded so it keeps a multiple of `multiple` (SIMD-friendly widths; a group may
-also stay whole). The removed set only grows with k, so the smallest k that meets the target is found by
+Taking the first k of that ranking, each group removes its own least important classes, within Limits: it
+keeps at least `min_channels` and (1 - max_ratio) of its channels, and a multiple of `multiple`
+(SIMD-friendly widths; a group may also stay whole). The removed set only grows with k, so the smallest k that meets the target is found by
 bisection: a fraction of FLOPs (costed exactly on the planned shapes) or of the removable channel classes.
 """
 from __future__ import annotations
 
+import math
+
+import numpy as np
 from dataclasses import dataclass
 
 from .channels import Analysis, Group
@@ -26,41 +29,60 @@ class Plan:
     channels_after: int
 
 
-def removable(group: Group, min_channels: int) -> int:
-    """The most classes the group may lose."""
-    free = int((~group.pinned).sum())
-    floor = min(group.size, max(min_channels, 1))
-    return max(min(free, group.size - floor), 0)
+@dataclass
+class Limits:
+    """Per-layer bounds: keep at least `min_channels` and at least (1 - max_ratio) of the channels, and a
+    multiple of `multiple` (or all of them)."""
+    min_channels: int = 8
+    multiple: int = 8
+    max_ratio: float = 1.0
+    cost_power: float = 0.0
 
+    def removable(self, group: Group) -> int:
+        """The most classes the group may lose."""
+        free = int((~group.pinned).sum())
+        floor = max(self.min_channels, 1, math.ceil(group.size * (1.0 - self.max_ratio) - 1e-9))
+        return max(min(free, group.size - min(group.size, floor)), 0)
 
-def rounded(group: Group, r: int, min_channels: int, multiple: int) -> int:
-    """Fewer removals (never more) so that the kept count is a multiple of `multiple` or the whole group."""
-    r = min(r, removable(group, min_channels))
-    while r > 0 and (group.size - r) % max(multiple, 1):
-        r -= 1
-    return r
+    def rounded(self, group: Group, r: int) -> int:
+        """Fewer removals (never more) so the kept count is a multiple of `multiple` or the whole group."""
+        r = min(r, self.removable(group))
+        while r > 0 and (group.size - r) % max(self.multiple, 1):
+            r -= 1
+        return r
 
 
 class Planner:
-    def __init__(self, a: Analysis, groups: list, scores: dict, excluded: set, min_channels: int, multiple: int):
-        self.a, self.groups = a, groups
-        self.min_channels, self.multiple = min_channels, multiple
-        self.order: list[tuple] = []  # (score, group index, class position)
+    def __init__(self, a: Analysis, groups: list, scores: dict, excluded: set, limits: Limits):
+        self.a, self.groups, self.limits = a, groups, limits
+        self.flops_before = graph_flops(a.graph)
+        self.order: list[tuple] = []  # (rank key, group index, class position)
         self.sorted_classes: list[list] = []
-        for gi, g in enumerate(groups):
-            free = [] if gi in excluded else [j for j in range(g.size) if not g.pinned[j]]
+        frees = [[] if gi in excluded else [j for j in range(g.size) if not g.pinned[j]]
+                 for gi, g in enumerate(groups)]
+        costs = self.class_costs(frees)
+        for gi, (g, free) in enumerate(zip(groups, frees)):
             ranked = sorted(free, key=lambda j: (scores.get(int(g.classes[j]), 0.0), j))
             self.sorted_classes.append([int(g.classes[j]) for j in ranked])
-            self.order += [(scores.get(int(g.classes[j]), 0.0), gi, rank) for rank, j in enumerate(ranked)]
+            self.order += [(scores.get(int(g.classes[j]), 0.0) / costs[gi], gi, rank) for rank, j in enumerate(ranked)]
         self.order.sort()
-        self.flops_before = graph_flops(a.graph)
         self.channels_before = len(self.order)  # the channel target counts removable classes
+
+    def class_costs(self, frees: list) -> list:
+        """Per group, the FLOPs one of its classes costs, relative to the mean over groups, raised to
+        limits.cost_power: ranking score / cost removes cheap-to-keep channels last."""
+        if not self.limits.cost_power:
+            return [1.0] * len(frees)
+        saved = [float(self.flops_before - self.flops({int(g.classes[free[0]])})) if free else 0.0
+                 for g, free in zip(self.groups, frees)]
+        mean = float(np.mean([s for s in saved if s > 0])) if any(s > 0 for s in saved) else 1.0
+        return [max(s / mean, 1e-6) ** self.limits.cost_power for s in saved]
 
     def counts(self, k: int) -> list:
         taken = [0] * len(self.groups)
         for _, gi, _ in self.order[:k]:
             taken[gi] += 1
-        return [rounded(g, r, self.min_channels, self.multiple) for g, r in zip(self.groups, taken)]
+        return [self.limits.rounded(g, r) for g, r in zip(self.groups, taken)]
 
     def removed(self, counts: list) -> set:
         return {r for cls, n in zip(self.sorted_classes, counts) for r in cls[:n]}

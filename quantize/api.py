@@ -14,7 +14,7 @@ from .calibrate import collect
 from .data import ImageOptions, samples
 from .dynamic import quantize_dynamic
 from .float16 import quantize_float16
-from .integer import quantize_integer
+from .integer import IO_TYPES, quantize_integer
 from .report import Report, compare
 from .select import keep_float_matcher
 
@@ -78,6 +78,9 @@ def check_options(scheme, io_type, calibrator, calibration) -> None:
                          f".npy or .npz)")
     if scheme not in ACTIVATION and io_type != "float32":
         raise UsageError(f"--io-type {io_type}: only full-integer schemes (int8, int16x8) change the I/O type")
+    if scheme in ACTIVATION and io_type not in IO_TYPES[ACTIVATION[scheme]]:
+        raise UsageError(f"--io-type {io_type} is not available with {scheme} (expected one of "
+                         f"{', '.join(IO_TYPES[ACTIVATION[scheme]])})")
 
 
 def run_scheme(model, scheme, cal, io_type, calibrator, keep):

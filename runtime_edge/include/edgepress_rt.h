@@ -8,12 +8,15 @@
  *  - A model is verified completely when it is loaded: every offset, vector, string, union tag, index, dtype,
  *    shape and buffer size is checked, so a hostile file yields a status, never a crash.
  *  - Weights are used in place. ep_model_load_file maps the file read-only. ep_model_load_memory uses the
- *    caller's bytes in place when `flags` has EP_LOAD_BORROW (the caller keeps them alive and unchanged until
- *    the model's last reference is released) and otherwise copies them once.
+ *    caller's bytes in place when `flags` has EP_LOAD_BORROW and they are 16-byte aligned (the caller keeps
+ *    them alive and unchanged until the model's last reference is released); otherwise it copies them once.
+ *    A constant whose data is not aligned to its element size is copied once at load.
  *  - A model is reference counted: an interpreter holds a reference, so ep_model_release may be called right
  *    after ep_interpreter_create.
- *  - ep_interpreter_allocate plans one arena for all intermediate tensors and allocates everything a run
- *    needs; ep_interpreter_invoke allocates nothing.
+ *  - ep_interpreter_allocate prepares every op (shapes, kernel state), evaluates ops whose inputs are all
+ *    constant once (e.g. DEQUANTIZE of float16 weights), plans one arena for all other tensors and allocates
+ *    everything a run needs; ep_interpreter_invoke allocates nothing. Allocating again without a resize
+ *    in between changes nothing (input data is kept).
  *  - An interpreter is not thread safe; distinct interpreters may run concurrently (they may share a model).
  *
  * Errors: every function that can fail returns an ep_status; the message of the most recent failure on the

@@ -110,7 +110,8 @@ ep_status ep_interpreter_signature_io(const ep_interpreter *interp, int32_t sig,
   ep_status st = signature_at(interp, sig, &s);
   if (st != EP_OK) return st;
   int32_t n = is_output ? s->num_outputs : s->num_inputs;
-  if (i < 0 || i >= n) return ep_fail(EP_ERROR_ARGUMENT, "signature %d has no %s %d", sig, is_output ? "output" : "input", i);
+  if (i < 0 || i >= n)
+    return ep_fail(EP_ERROR_ARGUMENT, "signature %d has no %s %d", sig, is_output ? "output" : "input", i);
   const ep_tensor_map *m = is_output ? &s->outputs[i] : &s->inputs[i];
   *name = m->name;
   *tensor = m->tensor;

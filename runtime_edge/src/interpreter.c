@@ -242,7 +242,10 @@ static ep_status plan_arena(ep_context *ctx) {
     first[t] = ctx->producer[t] >= 0 ? ctx->producer[t] : -1;
     last[t] = -1;
   }
-  for (int32_t i = 0; i < ctx->graph->num_inputs; i++) first[ctx->graph->inputs[i]] = 0, last[ctx->graph->inputs[i]] = end;
+  for (int32_t i = 0; i < ctx->graph->num_inputs; i++) {
+    first[ctx->graph->inputs[i]] = 0;
+    last[ctx->graph->inputs[i]] = end;
+  }
   for (int32_t i = 0; i < ctx->graph->num_outputs; i++) {
     int32_t t = ctx->graph->outputs[i];
     last[t] = end;

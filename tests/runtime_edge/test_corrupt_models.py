@@ -6,7 +6,6 @@ import flatbuffers
 import numpy as np
 import pytest
 from ai_edge_litert import schema_py_generated as schema
-from edge_models import face_models
 
 from edgepress.runtime_edge import Interpreter
 
@@ -14,14 +13,14 @@ pytestmark = pytest.mark.realmodel
 
 
 @pytest.fixture(scope="module")
-def short_range() -> bytes:
-    with open(face_models()["face_detection_short_range"], "rb") as f:
+def short_range(face_model_files) -> bytes:
+    with open(face_model_files["face_detection_short_range"], "rb") as f:
         return f.read()
 
 
 @pytest.fixture(scope="module")
-def sparse() -> bytes:
-    with open(face_models()["face_detection_full_range_sparse"], "rb") as f:
+def sparse(face_model_files) -> bytes:
+    with open(face_model_files["face_detection_full_range_sparse"], "rb") as f:
         return f.read()
 
 

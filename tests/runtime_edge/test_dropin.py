@@ -6,7 +6,6 @@ import sys
 
 import numpy as np
 import pytest
-from edge_models import face_models
 
 pytestmark = pytest.mark.realmodel
 
@@ -27,8 +26,8 @@ def run_script(tmp_path, replacement: str, model: str) -> dict:
         return dict(data)
 
 
-def test_script_runs_with_import_swapped(tmp_path):
-    model = face_models()["face_detection_short_range"]
+def test_script_runs_with_import_swapped(tmp_path, face_model_files):
+    model = face_model_files["face_detection_short_range"]
     ours = run_script(tmp_path, "from edgepress.runtime_edge import Interpreter", model)
     theirs = run_script(tmp_path, "from ai_edge_litert.interpreter import Interpreter", model)
     assert sorted(ours) == sorted(theirs) and len(ours) == 4

@@ -4,7 +4,6 @@ DEQUANTIZE), identical detail dicts, and an arena smaller than the naive sum of 
 import numpy as np
 import pytest
 from ai_edge_litert.interpreter import Interpreter as LiteRT
-from edge_models import face_models
 from test_interpreter_api import assert_details_equal
 
 from edgepress.runtime_edge import Interpreter
@@ -31,8 +30,8 @@ def run(interp, feeds):
 
 @pytest.mark.parametrize("name", NAMES)
 @pytest.mark.parametrize("threads", [1, 2])
-def test_outputs_match_litert(name, threads):
-    path = face_models()[name]
+def test_outputs_match_litert(name, threads, face_model_files):
+    path = face_model_files[name]
     theirs = LiteRT(model_path=path, num_threads=threads)
     ours = Interpreter(model_path=path, num_threads=threads)
     feeds = {d["name"]: image_input(d, seed=7) for d in theirs.get_input_details()}
@@ -47,8 +46,8 @@ def test_outputs_match_litert(name, threads):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_details_match_litert(name):
-    path = face_models()[name]
+def test_details_match_litert(name, face_model_files):
+    path = face_model_files[name]
     ours, theirs = Interpreter(model_path=path), LiteRT(model_path=path)
     for fn in ("get_input_details", "get_output_details", "get_tensor_details"):
         o, t = getattr(ours, fn)(), getattr(theirs, fn)()
@@ -59,10 +58,14 @@ def test_details_match_litert(name):
 
 
 @pytest.mark.parametrize("name", NAMES)
-def test_arena_is_planned(name):
-    ours = Interpreter(model_path=face_models()[name])
+def test_arena_is_planned(name, face_model_files):
+    ours = Interpreter(model_path=face_model_files[name])
     ours.allocate_tensors()
     plan = ours.memory_plan()
     assert 0 < plan["arena_bytes"] < plan["naive_bytes"], plan
     largest = max(int(np.prod(d["shape"])) * 4 for d in ours.get_tensor_details() if d["dtype"] == np.float32)
     assert plan["arena_bytes"] >= largest
+
+
+def test_all_seven_models_are_covered(face_model_files):
+    assert sorted(face_model_files) == NAMES

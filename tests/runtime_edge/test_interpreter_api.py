@@ -276,3 +276,19 @@ def run_single(cls_or_interp, content, x):
     it.set_tensor(it.get_input_details()[0]["index"], x)
     it.invoke()
     return it.get_tensor(it.get_output_details()[0]["index"])
+
+
+def test_reallocating_unchanged_shapes_keeps_input_data_like_litert():
+    content = add_model()
+    a, _ = feeds(9)
+    kept = []
+    for cls in (Interpreter, LiteRT):
+        it = cls(model_content=content)
+        it.allocate_tensors()
+        it.set_tensor(0, a)
+        it.allocate_tensors()
+        it.resize_tensor_input(0, [2, 1, 3])
+        it.allocate_tensors()
+        kept.append(it.get_tensor(0))
+    np.testing.assert_array_equal(kept[0], kept[1])
+    np.testing.assert_array_equal(kept[0], a)

@@ -35,7 +35,6 @@ class ChannelOptions:
     exclude: tuple
     limits: Limits
     repair: bool
-    ridge: float
 
 
 @dataclass
@@ -50,7 +49,7 @@ class SparsityOptions:
 def prune(model, channels: float | None = None, sparsity: float | None = None, *, target: str = "flops",
           pattern: str | None = None, method: str = "activation", scope: str = "layer", calibration=None,
           max_samples: int | None = None, images=None, exclude=(), min_channels: int = 8, multiple: int = 8,
-          max_layer_ratio: float = 1.0, cost_power: float = 0.0, repair_layers: bool = True, ridge: float = 1e-3, min_weights: int = 1024,
+          max_layer_ratio: float = 1.0, cost_power: float = 0.0, repair_layers: bool = True, min_weights: int = 1024,
           input_shapes: dict | None = None) -> tuple[Model, Report]:
     """Prune `model` (an IR Model, left unchanged, or an .onnx/.tflite path).
 
@@ -71,7 +70,7 @@ def prune(model, channels: float | None = None, sparsity: float | None = None, *
     report = Report(options={"channels": channels, "target": target, "sparsity": sparsity, "pattern": pattern,
                              "method": method, "scope": scope, "exclude": list(exclude),
                              "min_channels": min_channels, "multiple": multiple, "max_layer_ratio": max_layer_ratio,
-                             "repair": repair_layers, "ridge": ridge, "min_weights": min_weights})
+                             "repair": repair_layers, "min_weights": min_weights})
     report.size_before = len(model.to_bytes())
     expand(model)
     feeds = calibration_feeds(model, calibration, max_samples, images)
@@ -82,7 +81,7 @@ def prune(model, channels: float | None = None, sparsity: float | None = None, *
     reference, outputs = None, {}
     if channels:
         options = ChannelOptions(channels, target, tuple(exclude), Limits(min_channels, multiple, max_layer_ratio, cost_power),
-                                 repair_layers, ridge)
+                                 repair_layers)
         reference, outputs = prune_channels(original, model, options, feeds, report)
     if sparsity or n_m:
         sparsify(model, SparsityOptions(sparsity or 0.0, n_m, method, scope, min_weights), feeds, report)
@@ -182,8 +181,7 @@ def prune_channels(original: Model, model: Model, options: ChannelOptions, feeds
     started = time.perf_counter()
     if options.repair and targets:
         unrepaired = copy.deepcopy(model)
-        report.refits, outs = repair(original.graph, model.graph, feeds, targets, options.ridge,
-                                     extra=[unrepaired.graph])
+        report.refits, outs = repair(original.graph, model.graph, feeds, targets, extra=[unrepaired.graph])
         report.seconds["repair"] = round(time.perf_counter() - started, 3)
         return outs[0], {"no_repair": outs[2], "repaired": outs[1]}
     reference, pruned = Walk([original.graph, model.graph], feeds).run()

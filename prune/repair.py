@@ -5,10 +5,10 @@ The unpruned and the pruned graph are walked side by side over the calibration s
 Before a shrunk consumer runs, its kept output channels' pre-activation values in the unpruned model are
 the targets Y, its (already pruned and repaired upstream) inputs, as convolution patches, the features X;
 W and the bias solve the ridge-regularized least squares
-    min ||[X 1] [W; b] - Y||^2 + lam ||W - W0||^2
-in closed form through the normal equations, pulled towards the pruned weights W0 (lam is `ridge` times the
-mean diagonal of X'X). Grouped convolutions solve each group alone. A refit that does not lower the error
-on the samples is dropped. Rows are subsampled (seeded) to bound the cost on large feature maps.
+    min ||[X 1] [W; b] - Y||^2 + lam ||[W; b] - [W0; b0]||^2
+in closed form through the normal equations, pulled towards the pruned weights (lstsq.py; lam chosen by
+cross-validation over the samples, no refit where that validates worse). Grouped convolutions solve each
+group alone. Rows are subsampled (seeded) to bound the cost on large feature maps.
 """
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from edgepress.convert.passes.edit import Names
 from edgepress.convert.reference import evaluate_op
 from edgepress.convert.reference.window import patches
 
+from .lstsq import Normal, fit
 from .stream import Walk
 
 REFITTABLE = ("CONV_2D", "FULLY_CONNECTED")
@@ -34,6 +35,7 @@ class Refit:
     error_before: float  # relative L2 error of the pre-activation output vs the unpruned model
     error_after: float
     applied: bool
+    ridge: float | None  # the ridge cross-validation chose (relative to the mean diagonal of A'A)
 
 
 def features(op: Op, x: np.ndarray, groups: int, seed: int) -> tuple[list, np.ndarray]:
@@ -59,37 +61,6 @@ def weight_matrix(w: np.ndarray, groups: int, g: int) -> np.ndarray:
     return w[g * og:(g + 1) * og].reshape(og, -1).T.astype(np.float64)
 
 
-class Normal:
-    """Running sums of the normal equations for one group of one layer."""
-
-    def __init__(self, nf: int, no: int):
-        self.ata = np.zeros((nf + 1, nf + 1))
-        self.aty = np.zeros((nf + 1, no))
-        self.yy = 0.0
-
-    def add(self, x: np.ndarray, y: np.ndarray) -> None:
-        a = np.concatenate([x.astype(np.float64), np.ones((len(x), 1))], axis=1)
-        self.ata += a.T @ a
-        self.aty += a.T @ y
-        self.yy += float(np.square(y).sum())
-
-    def error(self, sol: np.ndarray) -> float:
-        sq = self.yy - 2 * float((sol * self.aty).sum()) + float((sol * (self.ata @ sol)).sum())
-        return float(np.sqrt(max(sq, 0.0) / max(self.yy, 1e-30)))
-
-    def solve(self, w0: np.ndarray, ridge: float) -> np.ndarray:
-        nf = len(w0)
-        lam = ridge * float(np.trace(self.ata[:nf, :nf])) / max(nf, 1) + 1e-12
-        m = self.ata.copy()
-        m[np.arange(nf), np.arange(nf)] += lam
-        rhs = self.aty.copy()
-        rhs[:nf] += lam * w0
-        try:
-            return np.linalg.solve(m, rhs)
-        except np.linalg.LinAlgError:
-            return np.linalg.lstsq(m, rhs, rcond=None)[0]
-
-
 def rows(n: int, seed: int) -> np.ndarray | slice:
     if n <= MAX_ROWS:
         return slice(None)
@@ -101,39 +72,40 @@ def pre_activation(op: Op, args: list) -> np.ndarray:
     return evaluate_op(plain, args)[0]
 
 
-def refit(i: int, walk: Walk, op0: Op, op1: Op, out_keep: np.ndarray, groups: int, ridge: float,
-          names: Names) -> Refit:
+def refit(i: int, walk: Walk, op0: Op, op1: Op, out_keep: np.ndarray, groups: int, names: Names) -> Refit:
     xs = walk.fetch(1, op1.inputs[0])
     args0 = [None if t is None else walk.fetch(0, t) for t in op0.inputs]
     w1 = op1.inputs[1].data
     bias = op1.inputs[2] if len(op1.inputs) > 2 else None
     b1 = bias.data if bias is not None else np.zeros(w1.shape[0], np.float32)
     og = w1.shape[0] // groups
-    eqs = None
+    folds = None  # per group, the normal equations of even and of odd samples
     for s, x in enumerate(xs):
         y = pre_activation(op0, [None if a is None else a[s] for a in args0])
         feats, pick = features(op1, x, groups, seed=i * 1009 + s)
         y = y.reshape(-1, y.shape[-1])[pick][:, out_keep].astype(np.float64)
-        if eqs is None:
-            eqs = [Normal(f.shape[1], og) for f in feats]
+        if folds is None:
+            folds = [[Normal(f.shape[1], og), Normal(f.shape[1], og)] for f in feats]
         for g, f in enumerate(feats):
-            eqs[g].add(f, y[:, g * og:(g + 1) * og])
+            folds[g][s % 2].add(f, y[:, g * og:(g + 1) * og])
     new_w, new_b = w1.copy(), b1.copy()
-    before = after = 0.0
-    total = sum(e.yy for e in eqs) or 1e-30
-    for g, e in enumerate(eqs):
-        w0 = weight_matrix(w1, groups, g)
-        start = np.vstack([w0, b1[g * og:(g + 1) * og][None].astype(np.float64)])
-        sol = e.solve(w0, ridge)
-        before += e.error(start) ** 2 * e.yy
-        after += e.error(sol) ** 2 * e.yy
-        new_w[g * og:(g + 1) * og] = sol[:-1].T.reshape((og,) + w1.shape[1:])
-        new_b[g * og:(g + 1) * og] = sol[-1]
-    before, after = float(np.sqrt(before / total)), float(np.sqrt(after / total))
-    applied = after < before
+    before = after = total = 0.0
+    ridges = []
+    for g, pair in enumerate(folds):
+        rows_g = slice(g * og, (g + 1) * og)
+        w0 = np.vstack([weight_matrix(w1, groups, g), b1[rows_g][None].astype(np.float64)])
+        result = fit(pair, w0)
+        yy = pair[0].yy + pair[1].yy
+        before, after, total = before + result.error_before ** 2 * yy, after + result.error_after ** 2 * yy, total + yy
+        ridges.append(result.ridge)
+        new_w[rows_g] = result.weights[:-1].T.reshape((og,) + w1.shape[1:])
+        new_b[rows_g] = result.weights[-1]
+    applied = any(r is not None for r in ridges)
     if applied:
         set_weights(op1, new_w, new_b, names)
-    return Refit(op1.label, op1.type, before, after if applied else before, applied)
+    total = total or 1e-30
+    return Refit(op1.label, op1.type, float(np.sqrt(before / total)), float(np.sqrt(after / total)), applied,
+                 max((r for r in ridges if r is not None), default=None))
 
 
 def set_weights(op: Op, w: np.ndarray, b: np.ndarray, names: Names) -> None:
@@ -147,7 +119,7 @@ def set_weights(op: Op, w: np.ndarray, b: np.ndarray, names: Names) -> None:
     op.inputs[2] = Tensor.constant(names(f"{op.outputs[0].name}/bias"), b.astype(np.float32), sources=op.sources)
 
 
-def repair(original, pruned, feeds: list, targets: dict, ridge: float, extra=()) -> tuple[list, list]:
+def repair(original, pruned, feeds: list, targets: dict, extra=()) -> tuple[list, list]:
     """Refit the ops at the indices of `targets` (op index -> (output keep mask, groups)) of graph `pruned`
     against graph `original`. `extra` graphs with the same ops are evaluated alongside. Returns the Refit
     rows and the outputs of every walked graph (original, pruned, *extra), per sample."""
@@ -158,7 +130,7 @@ def repair(original, pruned, feeds: list, targets: dict, ridge: float, extra=())
     def visit(i, w):
         if i in targets:
             keep, groups = targets[i]
-            done.append(refit(i, w, original.ops[i], pruned.ops[i], keep, groups, ridge, names))
+            done.append(refit(i, w, original.ops[i], pruned.ops[i], keep, groups, names))
 
     outputs = walk.run(visit)
     return done, outputs

@@ -49,7 +49,7 @@ RULES: dict[str, Rule] = {
     "HARD_SWISH": Rule(int16=False),
     "ELU": Rule(int16=False),
     "GELU": Rule(int16=False),
-    "RSQRT": Rule(),
+    "RSQRT": Rule(int16=False),  # int16 RSQRT (op version 3) is newer than tflite-runtime 2.14
     "ABS": Rule(),
     "LOGISTIC": Rule(FIXED),
     "TANH": Rule(FIXED),
@@ -60,9 +60,10 @@ RULES: dict[str, Rule] = {
     "ARG_MIN": Rule(),
     **{name: Rule(SAME) for name in (
         "MAX_POOL_2D", "AVERAGE_POOL_2D", "RESHAPE", "SQUEEZE", "EXPAND_DIMS", "TRANSPOSE", "PAD", "PADV2",
-        "GATHER", "GATHER_ND", "SPACE_TO_DEPTH", "DEPTH_TO_SPACE", "SLICE", "STRIDED_SLICE", "SPLIT", "SPLIT_V",
-        "RESIZE_BILINEAR", "RESIZE_NEAREST_NEIGHBOR", "BATCH_TO_SPACE_ND", "SPACE_TO_BATCH_ND", "TILE",
-        "BROADCAST_TO", "UNPACK", "REDUCE_MAX", "REDUCE_MIN", "MIRROR_PAD")},
+        "GATHER", "GATHER_ND", "SLICE", "STRIDED_SLICE", "SPLIT", "SPLIT_V", "RESIZE_BILINEAR",
+        "RESIZE_NEAREST_NEIGHBOR", "BATCH_TO_SPACE_ND", "SPACE_TO_BATCH_ND", "TILE", "BROADCAST_TO", "UNPACK",
+        "REDUCE_MAX", "REDUCE_MIN", "MIRROR_PAD", "SHAPE")},
+    **{name: Rule(SAME, int16=False) for name in ("SPACE_TO_DEPTH", "DEPTH_TO_SPACE")},
     **{name: Rule(SHARED) for name in ("CONCATENATION", "PACK", "MAXIMUM", "MINIMUM", "SELECT", "SELECT_V2")},
 }
 

@@ -52,10 +52,33 @@ def lower_prelu(ctx, node):
     if x.rank <= 4:
         binary(ctx, "PRELU", x, slope, out=out)
         return
-    # TFLite PRELU broadcasts at most 4-D: max(x, 0) + slope * min(x, 0).
+    merged = merged_broadcast_shapes(x.shape, slope.shape)
+    if merged is not None:
+        # TFLite PRELU broadcasts at most 4-D, and tflite-runtime 2.14 aborts on 5-D broadcasting MUL:
+        # merge adjacent axes that broadcast alike, run a 4-D PRELU, restore the shape.
+        y = binary(ctx, "PRELU", reshape(ctx, x, merged[0]), reshape(ctx, slope, merged[1]))
+        reshape(ctx, y, x.shape, out=out)
+        return
+    # Dynamic or irregular shapes: max(x, 0) + slope * min(x, 0).
     pos = binary(ctx, "MAXIMUM", x, scalar(ctx, 0, x, "zero"))
     neg = binary(ctx, "MUL", binary(ctx, "MINIMUM", x, scalar(ctx, 0, x, "zero")), slope)
     binary(ctx, "ADD", pos, neg, out=out)
+
+
+def merged_broadcast_shapes(x_shape, slope_shape):
+    """(x shape, slope shape) of rank <= 4 with runs of adjacent axes merged where the slope either spans
+    them all or broadcasts over them all; None when dims are unknown or no such merge reaches rank 4."""
+    if any(d is None for d in x_shape):
+        return None
+    xs, ss = [], []
+    for xd, sd in zip(x_shape, slope_shape):
+        if xs and (sd == 1) == (ss[-1] == 1) and (sd == xd) == (ss[-1] == xs[-1]):
+            xs[-1] *= xd
+            ss[-1] *= sd
+        else:
+            xs.append(xd)
+            ss.append(sd)
+    return (tuple(xs), tuple(ss)) if len(xs) <= 4 else None
 
 
 def per_channel_legacy(x, slope) -> bool:

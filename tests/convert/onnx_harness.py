@@ -31,22 +31,47 @@ def litert_run(tflite_bytes: bytes, feeds: dict) -> dict:
     return runner(**feeds)
 
 
+class TfliteRuntimeWorker:
+    """One long-lived tflite-runtime process per test process (see tests/tflite_runtime_worker.py), so a check
+    costs a model load, not an interpreter start."""
+
+    def __init__(self, python: str):
+        import os, subprocess
+        worker = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tflite_runtime_worker.py")
+        self.proc = subprocess.Popen([python, worker], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True)
+
+    def run(self, tflite_bytes: bytes, feeds: dict) -> dict:
+        import os, tempfile
+        with tempfile.TemporaryDirectory() as d:
+            model, inputs, outputs = (os.path.join(d, n) for n in ("m.tflite", "in.npz", "out.npz"))
+            with open(model, "wb") as f:
+                f.write(tflite_bytes)
+            np.savez(inputs, **feeds)
+            self.proc.stdin.write(f"{model}\t{inputs}\t{outputs}\n")
+            self.proc.stdin.flush()
+            reply = self.proc.stdout.readline().strip()
+            if not reply:
+                raise AssertionError(f"tflite-runtime crashed (exit {self.proc.wait()}): "
+                                     f"{self.proc.stderr.read().strip().splitlines()[-1:]}")
+            assert reply == "ok", f"tflite-runtime failed: {reply}"
+            return dict(np.load(outputs))
+
+
+_worker: TfliteRuntimeWorker | None = None
+
+
 def tflite_runtime_run(tflite_bytes: bytes, feeds: dict) -> dict | None:
-    """tflite-runtime in its own environment (see tests/tflite_runtime_worker.py); None where it is not set
-    up (EDGEPRESS_TFLITE_RUNTIME_PYTHON unset, e.g. on Python > 3.11)."""
-    import os, subprocess, sys, tempfile
+    """tflite-runtime's outputs, or None where it is not set up (EDGEPRESS_TFLITE_RUNTIME_PYTHON unset, e.g.
+    on Python > 3.11)."""
+    import os
+    global _worker
     python = os.environ.get("EDGEPRESS_TFLITE_RUNTIME_PYTHON")
     if not python:
         return None
-    worker = os.path.join(os.path.dirname(os.path.dirname(__file__)), "tflite_runtime_worker.py")
-    with tempfile.TemporaryDirectory() as d:
-        model, inputs, outputs = (os.path.join(d, n) for n in ("m.tflite", "in.npz", "out.npz"))
-        with open(model, "wb") as f:
-            f.write(tflite_bytes)
-        np.savez(inputs, **feeds)
-        done = subprocess.run([python, worker, model, inputs, outputs], capture_output=True, text=True)
-        assert done.returncode == 0, f"tflite-runtime failed: {done.stderr.strip().splitlines()[-1:]}"
-        return dict(np.load(outputs))
+    if _worker is None or _worker.proc.poll() is not None:
+        _worker = TfliteRuntimeWorker(python)
+    return _worker.run(tflite_bytes, feeds)
 
 
 def random_feeds(model: onnx.ModelProto, input_shapes: dict | None = None, seed: int = 0) -> dict:

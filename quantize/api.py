@@ -10,6 +10,7 @@ from edgepress.convert.ir import Model
 from edgepress.errors import UnsupportedOpsError, UsageError
 
 from . import calibrators
+from .bias_correction import SHIFT
 from .calibrate import collect
 from .data import ImageOptions, samples
 from .dynamic import quantize_dynamic
@@ -27,13 +28,14 @@ class StaysFloatWarning(UserWarning):
 
 
 def quantize(model, scheme: str, calibration=None, io_type: str = "float32", calibrator: str = "minmax",
-             keep_float=(), strict: bool = False, *, max_samples: int | None = None,
+             keep_float=(), strict: bool = False, *, bias_correction: bool = True, max_samples: int | None = None,
              images: ImageOptions | None = None, report_samples: int = 8,
              input_shapes: dict | None = None) -> tuple[Model, Report]:
     """Quantize `model` (an IR Model or a model path) with `scheme`.
 
     calibration: a folder of images, a .npy/.npz path, or an iterable of feeds (see data.py); required for
-    int8 and int16x8, optional otherwise (it then only feeds the report's accuracy rows).
+    int8 and int16x8, optional otherwise (it then feeds bias correction and the report's accuracy rows).
+    bias_correction: cancel the mean output shift quantized weights cause (needs calibration data).
     Returns the quantized model and the Report; ops that stay float are named in StaysFloatWarning
     warnings, or raise UnsupportedOpsError when strict.
     """
@@ -45,8 +47,9 @@ def quantize(model, scheme: str, calibration=None, io_type: str = "float32", cal
     report = Report(scheme)
     cal = None
     if calibration is not None:
+        means = weighted_inputs(model) if bias_correction and scheme != "float16" else ()
         cal = collect(model, samples(calibration, model.graph.inputs, max_samples, images),
-                      histograms=calibrator in calibrators.NEEDS_HISTOGRAM)
+                      histograms=calibrator in calibrators.NEEDS_HISTOGRAM, channel_means=means)
         report.calibrator, report.calibration_samples = calibrator, cal.count
         report.seconds["calibration"] = round(cal.seconds, 3)
     start = time.perf_counter()
@@ -83,17 +86,24 @@ def check_options(scheme, io_type, calibrator, calibration) -> None:
                          f"{', '.join(IO_TYPES[ACTIVATION[scheme]])})")
 
 
+def weighted_inputs(model) -> set:
+    """Names of the tensors weighted ops read, whose per-channel means bias correction needs."""
+    return {op.inputs[0].name for op in model.graph.ops if op.type in SHIFT and op.inputs[0] is not None}
+
+
 def run_scheme(model, scheme, cal, io_type, calibrator, keep):
     """(quantized model, KeptFloat rows, float tensor name -> quantized tensor name)."""
+    means = {} if cal is None else {name: s.channel_mean for name, s in cal.stats.items()
+                                    if s.channel_sum is not None}
     if scheme in ACTIVATION:
         ranges = calibrators.ranges(cal.stats, calibrator)
-        outcome = quantize_integer(model, ranges, ACTIVATION[scheme], io_type, keep)
+        outcome = quantize_integer(model, ranges, ACTIVATION[scheme], io_type, keep, means)
         return outcome.model, outcome.kept_float, outcome.tensor_map
     if scheme == "float16":
         qmodel, _ = quantize_float16(model, keep)
         kept = []
     else:
-        qmodel, kept = quantize_dynamic(model, keep)
+        qmodel, kept = quantize_dynamic(model, keep, means)
     names = {t.name for t in qmodel.graph.tensors() if not t.is_constant}
     tensor_map = {t.name: t.name for t in model.graph.tensors()
                   if t.dtype == "float32" and not t.is_constant and t.name in names}

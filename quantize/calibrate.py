@@ -20,6 +20,18 @@ class TensorStats:
     min: float = np.inf
     max: float = -np.inf
     histogram: Histogram | None = None
+    channel_sum: np.ndarray | None = None  # per last-axis channel, when asked for (bias correction)
+    channel_count: int = 0
+
+    @property
+    def channel_mean(self) -> np.ndarray | None:
+        return None if self.channel_sum is None else self.channel_sum / max(self.channel_count, 1)
+
+    def add_channels(self, x: np.ndarray) -> None:
+        rows = x.reshape(-1, x.shape[-1] if x.ndim else 1)
+        total = rows.sum(axis=0, dtype=np.float64)
+        self.channel_sum = total if self.channel_sum is None else self.channel_sum + total
+        self.channel_count += rows.shape[0]
 
     def add(self, x: np.ndarray) -> None:
         if not x.size:
@@ -56,10 +68,12 @@ class Calibration:
     seconds: float = 0.0
 
 
-def collect(model: Model, samples, histograms: bool, keep_samples: int = 8) -> Calibration:
-    """Run the float model on every sample; statistics of every float32 activation (graph inputs included)."""
+def collect(model: Model, samples, histograms: bool, keep_samples: int = 8, channel_means=()) -> Calibration:
+    """Run the float model on every sample; statistics of every float32 activation (graph inputs included),
+    and per-channel means of the tensors named in `channel_means`."""
     import time
     start = time.perf_counter()
+    channel_means = frozenset(channel_means)
     graph = model.graph
     floats = {t.name for t in graph.tensors() if t.dtype == "float32" and not t.is_constant}
     result = Calibration()
@@ -75,7 +89,10 @@ def collect(model: Model, samples, histograms: bool, keep_samples: int = 8) -> C
                 stats = result.stats.get(name)
                 if stats is None:
                     stats = result.stats[name] = TensorStats(histogram=Histogram() if histograms else None)
-                stats.add(np.asarray(value, np.float32))
+                value = np.asarray(value, np.float32)
+                stats.add(value)
+                if name in channel_means:
+                    stats.add_channels(value)
     if not result.samples:
         raise UsageError("the calibration data holds no samples")
     result.seconds = time.perf_counter() - start

@@ -74,7 +74,7 @@ def entropy(stats: TensorStats) -> tuple[float, float]:
         kl = _kl_for_range(centers, counts, lo, hi)
         if kl < best_kl:
             best, best_kl = (float(lo), float(hi)), kl
-    return best
+    return best or minmax(stats)
 
 
 def _kl_for_range(centers: np.ndarray, counts: np.ndarray, lo: float, hi: float) -> float:

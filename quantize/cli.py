@@ -38,6 +38,8 @@ def floats(option: str, value: str | None, count: int | None = None) -> tuple | 
 @click.option("--keep-float", multiple=True, metavar="NAME_OR_OP_TYPE",
               help="keep these ops float: an op type, a source node name or an output name; repeatable")
 @click.option("--strict", is_flag=True, help="fail instead of keeping unquantizable ops float")
+@click.option("--bias-correction/--no-bias-correction", default=True, show_default=True,
+              help="cancel the mean output shift of quantized weights (with calibration data)")
 @click.option("--samples", type=click.IntRange(min=1), help="use at most this many calibration samples")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False), help="write the full report as JSON")
 @click.option("--input-shape", "input_shapes", multiple=True, metavar="NAME=D1,D2,...",
@@ -47,8 +49,8 @@ def floats(option: str, value: str | None, count: int | None = None) -> tuple | 
 @click.option("--std", metavar="S[,S,S]", help="per-channel standard deviation, on pixels scaled to [0, 1]")
 @click.option("--layout", default="auto", show_default=True, type=click.Choice(["auto", "NCHW", "NHWC"]))
 @click.option("--color", default="RGB", show_default=True, type=click.Choice(["RGB", "BGR", "GRAY"]))
-def quantize(model, output, scheme, calibration, io_type, calibrator, keep_float, strict, samples, report_path,
-             input_shapes, input_size, mean, std, layout, color):
+def quantize(model, output, scheme, calibration, io_type, calibrator, keep_float, strict, bias_correction, samples,
+             report_path, input_shapes, input_size, mean, std, layout, color):
     """Quantize an .onnx or .tflite MODEL to a standard quantized .tflite file."""
     from edgepress.cli import parse_input_shapes
 
@@ -60,7 +62,8 @@ def quantize(model, output, scheme, calibration, io_type, calibrator, keep_float
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", StaysFloatWarning)
         qmodel, report = run(model, scheme, calibration, io_type=io_type, calibrator=calibrator,
-                             keep_float=keep_float, strict=strict, max_samples=samples, images=images,
+                             keep_float=keep_float, strict=strict, bias_correction=bias_correction,
+                             max_samples=samples, images=images,
                              input_shapes=parse_input_shapes(input_shapes))
     for w in caught:
         if issubclass(w.category, StaysFloatWarning):

@@ -13,6 +13,7 @@ from edgepress.convert.ir import Model, Tensor
 from edgepress.convert.passes.edit import Names
 
 from . import params as P
+from .bias_correction import corrected_bias
 from .integer import ASKED, KeptFloat
 from .prepare import expand_weights
 
@@ -28,9 +29,10 @@ HYBRID = {
 MIN_ELEMENTS = 1024
 
 
-def quantize_dynamic(model: Model, keep=lambda op: False) -> tuple[Model, list]:
+def quantize_dynamic(model: Model, keep=lambda op: False, means: dict | None = None) -> tuple[Model, list]:
     """Returns the new model and KeptFloat rows for the weighted ops left float (all by design: a hybrid
-    kernel needs constant weights, and small ones are not worth it)."""
+    kernel needs constant weights, and small ones are not worth it). means: per-channel input means by
+    tensor name, for bias correction."""
     model = copy.deepcopy(model)
     kept = []
     for graph in model.graphs:
@@ -51,7 +53,13 @@ def quantize_dynamic(model: Model, keep=lambda op: False) -> tuple[Model, list]:
                 cache[id(w)] = Tensor.constant(names(f"{w.name}/int8"), P.quantize_array(w.data, q, "int8", narrow=True),
                                                sources=list(w.sources))
                 cache[id(w)].quant = q
-            op.inputs[index] = cache[id(w)]
+            q = cache[id(w)]
+            bias = op.inputs[2] if len(op.inputs) > 2 else None
+            mean = (means or {}).get(op.inputs[0].name)
+            if bias is not None and bias.is_constant and mean is not None:
+                value = corrected_bias(op, bias.data, w.data, P.dequantize_array(q.data, q.quant), mean)
+                op.inputs[2] = Tensor.constant(names(f"{bias.name}/corrected"), value, sources=list(bias.sources))
+            op.inputs[index] = q
             op.options.update(options)
     return model, kept
 

@@ -18,6 +18,7 @@ from edgepress.convert.passes.edit import Names, same_quant
 from edgepress.errors import UsageError
 
 from . import params as P
+from .bias_correction import corrected_bias
 from .prepare import expand_weights
 from .spec import FIXED, FIXED_OUTPUT, FREE, SAME, SHARED, Rule, rule_for
 
@@ -43,8 +44,9 @@ class Outcome:
 
 
 def quantize_integer(model: Model, ranges: dict, activation: str = "int8", io_type: str = "float32",
-                     keep=lambda op: False) -> Outcome:
-    """ranges: tensor name -> (min, max) from a calibrator; keep(op) -> True keeps that op float."""
+                     keep=lambda op: False, means: dict | None = None) -> Outcome:
+    """ranges: tensor name -> (min, max) from a calibrator; keep(op) -> True keeps that op float; means:
+    tensor name -> per-channel mean of weighted ops' inputs, for bias correction (None: no correction)."""
     if activation not in ACTIVATIONS:
         raise UsageError(f"activation type '{activation}': expected one of {', '.join(ACTIVATIONS)}")
     if io_type not in IO_TYPES[activation]:
@@ -55,7 +57,7 @@ def quantize_integer(model: Model, ranges: dict, activation: str = "int8", io_ty
     expand_weights(graph)
     rules, kept = plan(graph, ranges, activation, keep)
     params = assign_params(graph, rules, ranges, activation, io_type)
-    rewriter = Rewriter(graph, rules, params, activation, io_type)
+    rewriter = Rewriter(graph, rules, params, activation, io_type, means or {})
     rewriter.run()
     return Outcome(model, kept, rewriter.tensor_map())
 
@@ -173,9 +175,9 @@ def can_retarget(t: Tensor, op: Op, producers: dict, consumers: dict, rules: dic
 class Rewriter:
     """Rebuilds the op list: integer ops on integer tensors, QUANTIZE/DEQUANTIZE where domains meet."""
 
-    def __init__(self, graph: Graph, rules: dict, params: dict, activation: str, io_type: str):
+    def __init__(self, graph: Graph, rules: dict, params: dict, activation: str, io_type: str, means: dict):
         self.graph, self.rules, self.params = graph, rules, params
-        self.activation, self.io_type = activation, io_type
+        self.activation, self.io_type, self.means = activation, io_type, means
         self.names = Names(graph)
         self.int_of: dict[int, Tensor] = {}  # id(original float tensor) -> its integer version
         self.float_of: dict[int, Tensor] = {}  # id(original float tensor) -> its float version
@@ -247,6 +249,7 @@ class Rewriter:
 
     # -- ops ------------------------------------------------------------------------------------------
     def integer_op(self, op: Op, rule: Rule) -> None:
+        floats = list(op.inputs)  # before quantization: what bias correction compares against
         shared = None
         if rule.output in (SAME, SHARED):
             ins = activation_inputs(op, rule)
@@ -267,7 +270,9 @@ class Rewriter:
                 op.inputs[i] = self.as_int(t, q)
         if rule.bias and rule.bias[0] < len(op.inputs) and is_float(op.inputs[rule.bias[0]]):
             b, x, w = (op.inputs[i] for i in rule.bias)
-            op.inputs[rule.bias[0]] = self.bias(b, x.quant, w.quant)
+            mean = self.means.get(floats[rule.bias[1]].name)
+            value = corrected_bias(op, b.data, floats[rule.bias[2]].data, P.dequantize_array(w.data, w.quant), mean)
+            op.inputs[rule.bias[0]] = self.bias(b, value, x.quant, w.quant)
         if self.activation == "int16":
             op.options.update(rule.int16_options)
         self.ops.append(op)
@@ -328,11 +333,11 @@ class Rewriter:
             self.cache[key] = self.const_tensor(t, P.quantize_array(t.data, q, dtype), q)
         return self.cache[key]
 
-    def bias(self, b: Tensor, input_q: QuantParams, weight_q: QuantParams) -> Tensor:
+    def bias(self, b: Tensor, value: np.ndarray, input_q: QuantParams, weight_q: QuantParams) -> Tensor:
         q = P.bias_params(input_q, weight_q)
-        key = (id(b), "bias", q.scale.tobytes())
+        key = (id(b), "bias", q.scale.tobytes(), np.asarray(value).tobytes())
         if key not in self.cache:
-            data = P.quantize_bias(np.broadcast_to(b.data, q.scale.shape), q, BIAS_TYPE[self.activation])
+            data = P.quantize_bias(np.broadcast_to(value, q.scale.shape), q, BIAS_TYPE[self.activation])
             self.cache[key] = self.const_tensor(b, data, q)
         return self.cache[key]
 

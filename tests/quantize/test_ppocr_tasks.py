@@ -1,0 +1,95 @@
+"""Task accuracy of quantized PP-OCR models on text the tests render (Pillow's built-in font), run in
+ai-edge-litert: cls orientation accuracy within 1 point of float, rec character accuracy within 2 points,
+det probability-map cosine >= 0.98 against float."""
+import numpy as np
+import onnx
+import pytest
+from PIL import ImageFont
+
+from edgepress.convert import load
+from edgepress.quantize import quantize
+
+from qtext import WORDS, line_image, normalize, page_image
+
+pytestmark = [pytest.mark.realmodel, pytest.mark.slow]
+
+
+def ocr_path(files, kind):
+    return next(p for n, p in files.items() if f"_{kind}_" in n)
+
+
+def runner(model):
+    from ai_edge_litert.interpreter import Interpreter
+    run = Interpreter(model_content=model.to_bytes()).get_signature_runner("serving_default")
+    return lambda x: next(iter(run(x=x).values()))
+
+
+def test_cls_orientation_accuracy(rapidocr_model_files):
+    ir = load(ocr_path(rapidocr_model_files, "cls"), input_shapes={"x": [1, 3, 48, 192]})
+    rng = np.random.default_rng(0)
+    calibration = [{"x": line_image(192, 48, rng, rotate=i % 2 == 1)} for i in range(32)]
+    test = [(line_image(192, 48, rng, rotate=i % 2 == 1), i % 2) for i in range(200)]
+    qmodel, _ = quantize(ir, "int8", calibration=calibration, report_samples=0)
+
+    def accuracy(run):
+        return 100 * np.mean([int(np.argmax(run(x))) == label for x, label in test])
+    float_acc, int8_acc = accuracy(runner(ir)), accuracy(runner(qmodel))
+    print(f"\ncls accuracy: float {float_acc:.1f}%, int8 {int8_acc:.1f}%")
+    assert float_acc >= 90 and int8_acc >= float_acc - 1
+
+
+def ctc_decode(probs: np.ndarray, charset: list) -> str:
+    best = np.argmax(probs.reshape(-1, probs.shape[-1]), axis=1)
+    keep = np.concatenate([[True], best[1:] != best[:-1]]) & (best != 0)
+    return "".join(charset[i] for i in best[keep])
+
+
+def edit_distance(a: str, b: str) -> int:
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+    return row[-1]
+
+
+def word_image(word: str, rng) -> np.ndarray:
+    from PIL import Image, ImageDraw
+    font = ImageFont.load_default(size=int(rng.integers(30, 38)))
+    left, top, right, bottom = font.getbbox(word)
+    img = Image.new("RGB", (320, 48), "white")
+    ImageDraw.Draw(img).text((6 - left, (48 - (bottom - top)) // 2 - top), word, fill="black", font=font)
+    return normalize(img)
+
+
+def test_rec_character_accuracy(rapidocr_model_files):
+    path = ocr_path(rapidocr_model_files, "rec")
+    meta = {p.key: p.value for p in onnx.load(path, load_external_data=False).metadata_props}
+    charset = ["<blank>", *meta["character"].split("\n"), " "]
+    ir = load(path, input_shapes={"x": [1, 3, 48, 320]})
+    rng = np.random.default_rng(1)
+    words = [str(w) for w in rng.choice(WORDS, 60)]
+    calibration = [{"x": word_image(w, rng)} for w in words[:16]]
+    test = [(word_image(w, rng), w) for w in words[16:]]
+    qmodel, _ = quantize(ir, "int8", calibration=calibration, report_samples=0)
+
+    def accuracy(run):
+        errors = sum(edit_distance(ctc_decode(run(x), charset), w) for x, w in test)
+        return 100 * (1 - errors / sum(len(w) for _, w in test))
+    float_acc, int8_acc = accuracy(runner(ir)), accuracy(runner(qmodel))
+    print(f"\nrec character accuracy: float {float_acc:.1f}%, int8 {int8_acc:.1f}%")
+    assert float_acc >= 80 and int8_acc >= float_acc - 2
+
+
+def test_det_probability_map(rapidocr_model_files):
+    ir = load(ocr_path(rapidocr_model_files, "det"), input_shapes={"x": [1, 3, 640, 640]})
+    rng = np.random.default_rng(2)
+    calibration = [{"x": page_image(640, rng)} for _ in range(4)]
+    qmodel, _ = quantize(ir, "int8", calibration=calibration, report_samples=0)
+    float_run, int8_run = runner(ir), runner(qmodel)
+    for _ in range(2):
+        x = page_image(640, rng)
+        a, b = float_run(x).ravel().astype(np.float64), int8_run(x).ravel().astype(np.float64)
+        cos = a @ b / (np.linalg.norm(a) * np.linalg.norm(b))
+        print(f"\ndet probability map cosine int8 vs float: {cos:.4f} (text pixels {np.mean(a > 0.3):.3f})")
+        assert np.mean(a > 0.3) > 0.01 and cos >= 0.98

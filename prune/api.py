@@ -170,7 +170,8 @@ def prune_channels(original: Model, model: Model, options: ChannelOptions, feeds
     report.channel_groups = {
         "prunable": sum(1 for i, g in enumerate(groups) if i not in excluded and not g.pinned.all()),
         "pinned": sum(1 for g in groups if g.pinned.all()), "excluded": len(excluded),
-        "removable_channels": plan.channels_before, "removed_channels": plan.channels_before - plan.channels_after}
+        "removable_channels": plan.channels_before, "removed_channels": plan.channels_before - plan.channels_after,
+        "target_met": plan.met}
     targets = refit_targets(a, a.keep_masks(plan.removed))
     shrink(a, plan.removed)
     check(model, after="channel pruning")

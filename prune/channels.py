@@ -1,18 +1,19 @@
 """Channel analysis: which channels of which tensors must be removed together.
 
 Every tracked tensor gets one channel id per position of one axis: the last (NHWC channels,
-FULLY_CONNECTED features) unless a TRANSPOSE moved the channels elsewhere. Ops relate the ids (channel_rules.py holds one rule per op type): channel-preserving ops pass
-their input's ids on, residual ADDs and gating MULs unify their inputs' ids position by position,
-concatenation along channels joins id lists, a depthwise conv repeats each input id depth_multiplier times,
-a reshape keeps them when the channel index stays a function of one output axis (a flatten into
-FULLY_CONNECTED tiles them after an NHWC layout, repeats them after an NCHW one), a grouped conv ties position j of every group together. Ids
-joined by the union-find form a channel class: removing a channel removes every position of its class in
-every tensor, and every constant slice recorded for it (weights, biases, PRelu slopes, per-channel
-constants). A class that reaches something the analysis cannot follow (graph inputs and outputs, unknown
-ops, channel-mixing reshapes) is pinned.
+FULLY_CONNECTED features) unless a TRANSPOSE moved the channels elsewhere. Ops relate the ids
+(channel_rules.py, one rule per op type): channel-preserving ops pass their input's ids on, residual ADDs and
+gating MULs unify their inputs' ids position by position, concatenation along channels joins id lists, a
+depthwise conv repeats each input id depth_multiplier times, a reshape keeps them when the channel index
+stays a function of one output axis (a flatten into FULLY_CONNECTED tiles them after an NHWC layout, repeats
+them after an NCHW one), a grouped conv ties position j of every group together. Ids joined by the
+union-find form a channel class: removing a channel removes every position of its class in every tensor,
+and every constant slice recorded for it (weights, biases, PRelu slopes, per-channel constants). A class
+that reaches something the analysis cannot follow (graph inputs and outputs, unknown ops, channel-mixing
+reshapes) is pinned.
 
 Classes that appear in exactly the same tensors form a Group: the channels of one layer (or of the layers a
-residual stream ties together), the unit of targets, minimums, exclusions and reports.
+residual stream ties together), the unit of limits, exclusions and reports.
 """
 from __future__ import annotations
 
@@ -25,8 +26,8 @@ from edgepress.convert.ir import Graph, Op, Tensor
 
 @dataclass(eq=False)
 class Slice:
-    """Constant input `index` of `op` is cut along `axis` with the keep mask of `tensor`'s last axis; for a
-    grouped conv's input (groups > 1) the mask of one group applies (every group keeps the same positions)."""
+    """Constant input `index` of `op` is cut along `axis` with the keep mask of `tensor`'s tracked axis; for
+    a grouped conv's input (groups > 1) the mask of one group applies (every group keeps the same positions)."""
     op: Op
     index: int
     axis: int

@@ -47,8 +47,8 @@ from .sparsity import METHODS, SCOPES
 @click.option("--layout", default="auto", show_default=True, type=click.Choice(["auto", "NCHW", "NHWC"]))
 @click.option("--color", default="RGB", show_default=True, type=click.Choice(["RGB", "BGR", "GRAY"]))
 def prune(model, output, channels, target, sparsity, pattern, method, scope, calibration, samples, exclude,
-          min_channels, multiple, max_layer_ratio, no_repair, min_weights, report_path, input_shapes, input_size, mean, std, layout,
-          color):
+          min_channels, multiple, max_layer_ratio, no_repair, min_weights, report_path, input_shapes, input_size,
+          mean, std, layout, color):
     """Prune an .onnx or .tflite MODEL (channels and/or sparsity) to a standard .tflite file."""
     from edgepress.cli import parse_input_shapes
 
@@ -67,3 +67,26 @@ def prune(model, output, channels, target, sparsity, pattern, method, scope, cal
         report.save(report_path)
     click.echo(report.summary())
     click.echo(f"wrote {output} in {time.perf_counter() - start:.1f} s")
+
+
+SPEC_KEYS = {"channels": float, "target": str, "sparsity": float, "pattern": str, "method": str, "scope": str,
+             "min_channels": int, "multiple": int, "max_layer_ratio": float, "min_weights": int}
+
+
+def parse_spec(value: str) -> dict:
+    """`--prune` on other commands: 'channels=0.3' or 'pattern=2:4,method=magnitude' -> prune() keywords."""
+    from edgepress.errors import UsageError
+    options = {}
+    for item in filter(None, (part.strip() for part in value.split(","))):
+        key, sep, text = item.partition("=")
+        key = key.strip().replace("-", "_")
+        if not sep or key not in SPEC_KEYS:
+            raise UsageError(f"--prune '{value}': expected KEY=VALUE[,KEY=VALUE...] with keys "
+                             f"{', '.join(SPEC_KEYS)}, e.g. channels=0.3")
+        try:
+            options[key] = SPEC_KEYS[key](text.strip())
+        except ValueError:
+            raise UsageError(f"--prune {key}={text}: expected a {SPEC_KEYS[key].__name__}") from None
+    if not options:
+        raise UsageError(f"--prune '{value}': nothing to do, e.g. channels=0.3")
+    return options

@@ -49,7 +49,7 @@ class Report:
     params_after: int = 0
     flops_before: int = 0
     flops_after: int = 0
-    channel_groups: dict = field(default_factory=dict)  # prunable / pinned / excluded counts
+    channel_groups: dict = field(default_factory=dict)  # group counts, removable/removed channels, target_met
     layers: list = field(default_factory=list)  # LayerRow for every weighted op, in graph order
     sparse_layers: list = field(default_factory=list)  # SparseRow
     refits: list = field(default_factory=list)  # repair.Refit
@@ -67,28 +67,34 @@ class Report:
         os.replace(tmp, path)
 
     def summary(self, rows: int = 12) -> str:
-        lines = [f"size {self.size_before:,} -> {self.size_after:,} bytes ({_ratio(self.size_after, self.size_before)}), "
-                 f"params {self.params_before:,} -> {self.params_after:,} ({_ratio(self.params_after, self.params_before)}), "
-                 f"FLOPs {self.flops_before:,} -> {self.flops_after:,} ({_ratio(self.flops_after, self.flops_before)})"]
+        lines = [", ".join(f"{what} {before:,} -> {after:,}{unit} ({_ratio(after, before)})" for what, before, after, unit in
+                           (("size", self.size_before, self.size_after, " bytes"),
+                            ("params", self.params_before, self.params_after, ""),
+                            ("FLOPs", self.flops_before, self.flops_after, "")))]
         if self.channel_groups:
             g = self.channel_groups
-            lines.append(f"channel groups: {g.get('prunable', 0)} prunable, {g.get('pinned', 0)} pinned, "
-                         f"{g.get('excluded', 0)} excluded")
+            lines.append(f"channel groups: {g['prunable']} prunable, {g['pinned']} pinned, {g['excluded']} excluded; "
+                         f"{g['removed_channels']} of {g['removable_channels']} removable channels removed")
+            if not g["target_met"]:
+                lines.append("warning: the per-layer limits stop short of the target (see --min-channels, "
+                             "--max-layer-ratio, --multiple)")
         for name, by_kind in self.outputs.items():
             parts = [f"{kind} rel L2 {m.relative_l2:.4g} cos {m.cosine:.5f} max {m.max_abs_error:.4g}"
                      for kind, m in by_kind.items()]
             lines.append(f"output {name} vs original on {self.calibration_samples} samples: " + "; ".join(parts))
-        changed = [r for r in self.layers if r.in_channels[0] != r.in_channels[1] or r.out_channels[0] != r.out_channels[1]]
+        changed = [r for r in self.layers if r.in_channels[0] != r.in_channels[1]
+                   or r.out_channels[0] != r.out_channels[1]]
         if changed:
             lines.append(f"{len(changed)} of {len(self.layers)} layers pruned, largest FLOPs cuts:")
             for r in sorted(changed, key=lambda r: r.flops[1] - r.flops[0])[:rows]:
                 lines.append(f"  {r.op_type:<18} in {r.in_channels[0]}->{r.in_channels[1]} out {r.out_channels[0]}->"
                              f"{r.out_channels[1]}  FLOPs {_ratio(r.flops[1], r.flops[0])}  {r.layer}")
         if self.refits:
-            applied = [r for r in self.refits if r.applied]
-            mean = lambda key: float(np.mean([getattr(r, key) for r in self.refits]))  # noqa: E731
-            lines.append(f"repair: {len(applied)} of {len(self.refits)} layers refit, mean layer error "
-                         f"{mean('error_before'):.4g} -> {mean('error_after'):.4g}")
+            applied = sum(r.applied for r in self.refits)
+            before = float(np.mean([r.error_before for r in self.refits]))
+            after = float(np.mean([r.error_after for r in self.refits]))
+            lines.append(f"repair: {applied} of {len(self.refits)} layers refit, mean layer error "
+                         f"{before:.4g} -> {after:.4g}")
         if self.sparse_layers:
             sparse = sum(r.stored == "sparse" for r in self.sparse_layers)
             zeros = sum(r.sparsity[1] * r.weights for r in self.sparse_layers)

@@ -26,6 +26,7 @@ class Plan:
     flops_after: int
     channels_before: int
     channels_after: int
+    met: bool  # False when the limits stop short of the target
 
 
 @dataclass
@@ -95,7 +96,7 @@ class Planner:
         counts = self.counts(lo)
         removed = self.removed(counts)
         return Plan(removed, counts, self.flops_before, self.flops(removed), self.channels_before,
-                    self.channels_before - sum(counts))
+                    self.channels_before - sum(counts), self.meets(counts, target, ratio))
 
 
 def excluded_groups(groups: list, names) -> set:

@@ -57,7 +57,8 @@ def layers(graph: Graph, method: str, energy: dict | None, min_weights: int) -> 
     found = []
     for op in graph.ops:
         w = op.inputs[1] if op.type in SPARSIFIABLE else None
-        if w is None or not w.is_constant or w.dtype != "float32" or w.sparsity is not None or w.data.size < min_weights:
+        if (w is None or not w.is_constant or w.dtype != "float32" or w.sparsity is not None
+                or w.data.size < min_weights):
             continue
         score = np.abs(w.data).astype(np.float64)
         if method == "activation":

@@ -1,14 +1,17 @@
-"""quantize(): the one entry point the CLI and Python users call; composes calibration, a scheme's pass
-and the report."""
+"""quantize(): the one entry point the CLI and Python users call; composes calibration, a scheme's pass,
+the accuracy budget and the report."""
 from __future__ import annotations
 
 import os
 import time
 import warnings
+from dataclasses import asdict
+from itertools import islice
 
 from edgepress.convert.ir import Model
 from edgepress.errors import UnsupportedOpsError, UsageError
 
+from . import budget as B
 from . import calibrators
 from .bias_correction import SHIFT
 from .calibrate import collect
@@ -27,8 +30,13 @@ class StaysFloatWarning(UserWarning):
     """An op has no integer kernel (or lacks what it needs) and runs in float between DEQUANTIZE/QUANTIZE."""
 
 
+class BudgetWarning(UserWarning):
+    """The accuracy budget could not be met even with every weighted layer kept float."""
+
+
 def quantize(model, scheme: str, calibration=None, io_type: str = "float32", calibrator: str = "minmax",
-             keep_float=(), strict: bool = False, *, bias_correction: bool = True, max_samples: int | None = None,
+             keep_float=(), strict: bool = False, *, bias_correction: bool = True, max_drop: float | None = None,
+             metric="cosine", held_out: int = 4, max_samples: int | None = None,
              images: ImageOptions | None = None, report_samples: int = 8,
              input_shapes: dict | None = None) -> tuple[Model, Report]:
     """Quantize `model` (an IR Model or a model path) with `scheme`.
@@ -36,24 +44,33 @@ def quantize(model, scheme: str, calibration=None, io_type: str = "float32", cal
     calibration: a folder of images, a .npy/.npz path, or an iterable of feeds (see data.py); required for
     int8 and int16x8, optional otherwise (it then feeds bias correction and the report's accuracy rows).
     bias_correction: cancel the mean output shift quantized weights cause (needs calibration data).
+    max_drop: accuracy budget; the first `held_out` samples are set aside to measure `metric` ("cosine",
+    "top1", "mse" or a function(float outputs, quantized outputs) -> drop) and the most sensitive layers
+    stay float until the drop is within max_drop (see budget.py).
     Returns the quantized model and the Report; ops that stay float are named in StaysFloatWarning
     warnings, or raise UnsupportedOpsError when strict.
     """
-    check_options(scheme, io_type, calibrator, calibration)
+    check_options(scheme, io_type, calibrator, calibration, max_drop)
     if isinstance(model, (str, os.PathLike)):
         from edgepress.convert import load
         model = load(os.fspath(model), input_shapes=input_shapes)
-    keep = keep_float_matcher(model, keep_float)
     report = Report(scheme)
-    cal = None
-    if calibration is not None:
-        means = weighted_inputs(model) if bias_correction and scheme != "float16" else ()
-        cal = collect(model, samples(calibration, model.graph.inputs, max_samples, images),
-                      histograms=calibrator in calibrators.NEEDS_HISTOGRAM, channel_means=means)
-        report.calibrator, report.calibration_samples = calibrator, cal.count
-        report.seconds["calibration"] = round(cal.seconds, 3)
+    held, cal = calibrate(model, scheme, calibration, calibrator, bias_correction, max_drop is not None and held_out,
+                          max_samples, images, report)
+
+    def quantize_keeping(extra=()):
+        return run_scheme(model, scheme, cal, io_type, calibrator, keep_float_matcher(model, [*keep_float, *extra]))
+
     start = time.perf_counter()
-    qmodel, kept, tensor_map = run_scheme(model, scheme, cal, io_type, calibrator, keep)
+    if max_drop is None:
+        qmodel, kept, tensor_map = quantize_keeping()
+    else:
+        (qmodel, kept, tensor_map), fitted = B.fit(model, quantize_keeping, held, B.metric_fn(metric), max_drop)
+        report.budget = asdict(fitted)
+        if not fitted.reached:
+            warnings.warn(f"cannot reach --max-drop {max_drop} ({fitted.metric}): the best drop is "
+                          f"{fitted.drop:.4g} with {len(fitted.kept)} weighted layer(s) float", BudgetWarning,
+                          stacklevel=2)
     report.seconds["quantization"] = round(time.perf_counter() - start, 3)
     report.kept_float = kept
     problems = [k for k in kept if not k.chosen]
@@ -71,19 +88,34 @@ def quantize(model, scheme: str, calibration=None, io_type: str = "float32", cal
     return qmodel, report
 
 
-def check_options(scheme, io_type, calibrator, calibration) -> None:
+def check_options(scheme, io_type, calibrator, calibration, max_drop) -> None:
     if scheme not in SCHEMES:
         raise UsageError(f"--scheme {scheme}: expected one of {', '.join(SCHEMES)}")
     if calibrator not in calibrators.CALIBRATORS:
         raise UsageError(f"--calibrator {calibrator}: expected one of {', '.join(calibrators.CALIBRATORS)}")
-    if scheme in ACTIVATION and calibration is None:
-        raise UsageError(f"--scheme {scheme} needs calibration data (--calibration: a folder of images, "
-                         f".npy or .npz)")
+    if (scheme in ACTIVATION or max_drop is not None) and calibration is None:
+        raise UsageError(f"--scheme {scheme}{' with --max-drop' if max_drop is not None else ''} needs "
+                         f"calibration data (--calibration: a folder of images, .npy or .npz)")
     if scheme not in ACTIVATION and io_type != "float32":
         raise UsageError(f"--io-type {io_type}: only full-integer schemes (int8, int16x8) change the I/O type")
     if scheme in ACTIVATION and io_type not in IO_TYPES[ACTIVATION[scheme]]:
         raise UsageError(f"--io-type {io_type} is not available with {scheme} (expected one of "
                          f"{', '.join(IO_TYPES[ACTIVATION[scheme]])})")
+    if max_drop is not None and max_drop < 0:
+        raise UsageError(f"--max-drop {max_drop}: expected a number >= 0")
+
+
+def calibrate(model, scheme, calibration, calibrator, bias_correction, held_out, max_samples, images, report):
+    """(held-out feeds, Calibration or None): the first `held_out` samples are kept apart for the budget."""
+    if calibration is None:
+        return [], None
+    stream = samples(calibration, model.graph.inputs, max_samples, images)
+    held = list(islice(stream, held_out or 0))
+    means = weighted_inputs(model) if bias_correction and scheme != "float16" else ()
+    cal = collect(model, stream, histograms=calibrator in calibrators.NEEDS_HISTOGRAM, channel_means=means)
+    report.calibrator, report.calibration_samples = calibrator, cal.count
+    report.seconds["calibration"] = round(cal.seconds, 3)
+    return held, cal
 
 
 def weighted_inputs(model) -> set:

@@ -8,7 +8,7 @@ import click
 
 from edgepress.errors import UsageError
 
-from .api import SCHEMES, StaysFloatWarning
+from .api import SCHEMES, BudgetWarning, StaysFloatWarning
 from .calibrators import CALIBRATORS
 from .data import ImageOptions
 
@@ -41,6 +41,12 @@ def floats(option: str, value: str | None, count: int | None = None) -> tuple | 
 @click.option("--bias-correction/--no-bias-correction", default=True, show_default=True,
               help="cancel the mean output shift of quantized weights (with calibration data)")
 @click.option("--samples", type=click.IntRange(min=1), help="use at most this many calibration samples")
+@click.option("--max-drop", type=float, help="accuracy budget: keep the most sensitive layers float until the "
+              "metric's drop on held-out samples is at most this")
+@click.option("--metric", default="cosine", show_default=True, type=click.Choice(["cosine", "top1", "mse"]),
+              help="budget metric: 1 - output cosine, top-1 changes, relative mean squared error")
+@click.option("--held-out", default=4, show_default=True, type=click.IntRange(min=1),
+              help="calibration samples set aside to measure the budget metric")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False), help="write the full report as JSON")
 @click.option("--input-shape", "input_shapes", multiple=True, metavar="NAME=D1,D2,...",
               help="fix an input's shape (source layout); repeatable")
@@ -50,7 +56,7 @@ def floats(option: str, value: str | None, count: int | None = None) -> tuple | 
 @click.option("--layout", default="auto", show_default=True, type=click.Choice(["auto", "NCHW", "NHWC"]))
 @click.option("--color", default="RGB", show_default=True, type=click.Choice(["RGB", "BGR", "GRAY"]))
 def quantize(model, output, scheme, calibration, io_type, calibrator, keep_float, strict, bias_correction, samples,
-             report_path, input_shapes, input_size, mean, std, layout, color):
+             max_drop, metric, held_out, report_path, input_shapes, input_size, mean, std, layout, color):
     """Quantize an .onnx or .tflite MODEL to a standard quantized .tflite file."""
     from edgepress.cli import parse_input_shapes
 
@@ -61,12 +67,13 @@ def quantize(model, output, scheme, calibration, io_type, calibrator, keep_float
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", StaysFloatWarning)
+        warnings.simplefilter("always", BudgetWarning)
         qmodel, report = run(model, scheme, calibration, io_type=io_type, calibrator=calibrator,
                              keep_float=keep_float, strict=strict, bias_correction=bias_correction,
-                             max_samples=samples, images=images,
+                             max_drop=max_drop, metric=metric, held_out=held_out, max_samples=samples, images=images,
                              input_shapes=parse_input_shapes(input_shapes))
     for w in caught:
-        if issubclass(w.category, StaysFloatWarning):
+        if issubclass(w.category, (StaysFloatWarning, BudgetWarning)):
             click.echo(f"warning: {w.message}", err=True)
         else:
             warnings.showwarning(w.message, w.category, w.filename, w.lineno)

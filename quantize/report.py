@@ -41,6 +41,7 @@ class Report:
     layers: list = field(default_factory=list)  # LayerRow, in graph order
     outputs: dict = field(default_factory=dict)  # output name -> Metrics
     kept_float: list = field(default_factory=list)  # integer.KeptFloat
+    budget: dict | None = None  # budget.Budget as a dict, in accuracy-budget mode
     seconds: dict = field(default_factory=dict)  # phase -> seconds
 
     def to_dict(self) -> dict:
@@ -68,6 +69,11 @@ class Report:
             lines.append(f"lowest SQNR of {len(self.layers)} layers (on {self.report_samples} samples):")
             lines += [f"  {r.metrics.sqnr_db:7.1f} dB  cos {r.metrics.cosine:.5f}  {r.op_type:<20} {r.layer}"
                       for r in rows]
+        if self.budget:
+            b = self.budget
+            lines.append(f"budget: {b['metric']} drop {b['drop']:.4g} (all quantized: {b['full_drop']:.4g}) "
+                         f"{'<=' if b['reached'] else '>'} {b['max_drop']} with {len(b['kept'])} layer(s) float, "
+                         f"{b['probes']} probes")
         if self.kept_float:
             lines.append(f"{len(self.kept_float)} layer(s) stayed float:")
             lines += [f"  {k.op_type:<20} {k.op}: {k.reason}" for k in self.kept_float]

@@ -72,7 +72,7 @@ class Net:
     def prelu(self, x, c) -> str:
         return self.node("PRelu", [x, self.const(self.rng.uniform(0.05, 0.3, (c, 1, 1)))])
 
-    def gemm(self, x, cin, cout, dead_in=()) -> str:
+    def gemm(self, x, cin, cout) -> str:
         w = self.rng.standard_normal((cout, cin)).astype(np.float32) / np.sqrt(cin)
         return self.node("Gemm", [x, self.const(w, "w"), self.const(self.rng.standard_normal(cout) * 0.1, "b")],
                          transB=1)
@@ -85,8 +85,8 @@ class Net:
         return self.node("Mul", [x, gate])
 
     def model(self, outputs) -> onnx.ModelProto:
-        graph = helper.make_graph(self.nodes, "net", [helper.make_tensor_value_info("x", TensorProto.FLOAT, self.shape)],
-                                  [], initializer=self.inits)
+        x = helper.make_tensor_value_info("x", TensorProto.FLOAT, self.shape)
+        graph = helper.make_graph(self.nodes, "net", [x], [], initializer=self.inits)
         m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], ir_version=IR_VERSION)
         inferred = onnx.shape_inference.infer_shapes(m, strict_mode=True)
         known = {vi.name: vi for vi in inferred.graph.value_info}

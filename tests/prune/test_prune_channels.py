@@ -109,3 +109,13 @@ def test_repair_lowers_held_out_error(tmp_path):
 
     assert error(repaired) < 0.8 * error(plain)
     check_runs_everywhere(repaired, test[:2])
+
+
+def test_limits_stop_short_of_an_unreachable_target(tmp_path):
+    proto = deep_separable()
+    pruned, report = prune(convert(proto, tmp_path), channels=0.9, calibration=feeds(proto, 4, seed=1))
+    assert not report.channel_groups["target_met"] and "stop short" in report.summary()
+    for row in report.layers:
+        for before, after in (row.in_channels, row.out_channels):
+            assert after >= min(before, 8) and after >= before / 2, row
+    check_runs_everywhere(pruned, feeds(proto, 1, seed=2))

@@ -122,3 +122,14 @@ def test_pruned_model_quantizes_to_int8(tmp_path):
         (name,) = want
         a, b = got[name].ravel(), want[name].ravel()
         assert float(a @ b) / float(np.linalg.norm(a) * np.linalg.norm(b)) > 0.98
+
+
+def test_prune_spec_for_other_commands():
+    from edgepress.errors import UsageError
+    from edgepress.prune.cli import parse_spec
+    assert parse_spec("channels=0.3") == {"channels": 0.3}
+    assert parse_spec("pattern=2:4, method=magnitude,min-weights=512") == {
+        "pattern": "2:4", "method": "magnitude", "min_weights": 512}
+    for bad in ("", "channels", "ratio=0.3", "channels=lots"):
+        with pytest.raises(UsageError):
+            parse_spec(bad)

@@ -79,7 +79,8 @@ def test_det_still_finds_the_text(det_case):
     pages = td.det_dataset(DET_TEST, seed=2)
     before = td.det_maps(td.litert_model(original.to_bytes()), pages)
     after = td.det_maps(td.litert_model(pruned.to_bytes()), pages)
-    (on_before, off_before), (on_after, off_after) = td.det_region_means(before, pages), td.det_region_means(after, pages)
+    on_before, off_before = td.det_region_means(before, pages)
+    on_after, off_after = td.det_region_means(after, pages)
     cosine = td.det_map_cosine(after, before)
     print(f"det line coverage {on_before:.4f} -> {on_after:.4f}, off-text {off_before:.2g} -> {off_after:.2g}, "
           f"map cosine {cosine:.4f}")

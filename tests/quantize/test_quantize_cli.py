@@ -44,6 +44,16 @@ def test_int8_with_npy_calibration_and_report(tmp_path):
         assert other["prob"].dtype == np.uint8
 
 
+def test_budget_mode(tmp_path):
+    proto = cnn()
+    onnx.save(proto, tmp_path / "m.onnx")
+    np.save(tmp_path / "calib.npy", np.stack([s["image"] for s in input_samples(proto, 8)]))
+    code, out = run(tmp_path / "m.onnx", "-o", tmp_path / "q.tflite", "--scheme", "int8", "--calibration",
+                    tmp_path / "calib.npy", "--max-drop", "0", "--metric", "top1", "--held-out", "2")
+    assert code == 0, out
+    assert "budget: top1 drop" in out and "on 6 samples" in out
+
+
 def test_image_folder_calibration(tmp_path):
     onnx.save(cnn(), tmp_path / "m.onnx")
     images = tmp_path / "images"

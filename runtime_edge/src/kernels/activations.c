@@ -4,6 +4,7 @@
 #include <math.h>
 
 #include "../kernel.h"
+#include "activation_ops.h"
 #include "binary_driver.h"
 #include "unary_driver.h"
 #include "vec.h"
@@ -103,18 +104,12 @@ static ep_status eval_prelu(ep_context *ctx, ep_node *node) {
   return EP_OK;
 }
 
-#define K(OP, OPTS, NAME) {OP, EP_FLOAT32, EP_ISA_REF, OPTS, NAME "_f32_ref", prepare, eval}
+#define K(OP, OPTS, NAME) {OP, EP_FLOAT32, EP_ISA_REF, OPTS, NAME "_f32_ref", prepare, eval},
 
 const ep_kernel ep_kernels_activations[] = {
-    K(EP_OP_RELU, EP_OPTIONS_NONE, "relu"),
-    K(EP_OP_RELU6, EP_OPTIONS_NONE, "relu6"),
-    K(EP_OP_RELU_N1_TO_1, EP_OPTIONS_NONE, "relu_n1_to_1"),
-    K(EP_OP_LEAKY_RELU, EP_OPTIONS_LeakyReluOptions, "leaky_relu"),
-    K(EP_OP_LOGISTIC, EP_OPTIONS_NONE, "logistic"),
-    K(EP_OP_TANH, EP_OPTIONS_NONE, "tanh"),
-    K(EP_OP_HARD_SWISH, EP_OPTIONS_NONE, "hard_swish"),
-    K(EP_OP_ELU, EP_OPTIONS_NONE, "elu"),
-    K(EP_OP_GELU, EP_OPTIONS_GeluOptions, "gelu"),
+    EP_ACTIVATION_OPS(K)
+    K(EP_OP_ELU, EP_OPTIONS_NONE, "elu")
+    K(EP_OP_GELU, EP_OPTIONS_GeluOptions, "gelu")
     {EP_OP_PRELU, EP_FLOAT32, EP_ISA_REF, EP_OPTIONS_NONE, "prelu_f32_ref", prepare_prelu, eval_prelu},
     EP_KERNEL_END,
 };

@@ -7,6 +7,7 @@
 #include <math.h>
 
 #include "../kernel.h"
+#include "activation_ops.h"
 #include "quant.h"
 #include "unary_driver.h"
 
@@ -178,15 +179,9 @@ static ep_status eval(ep_context *ctx, ep_node *node) {
   return EP_OK;
 }
 
-#define K(OP, OPTS, NAME) {OP, EP_INT8, EP_ISA_REF, OPTS, NAME "_s8_ref", prepare, eval}
+#define K(OP, OPTS, NAME) {OP, EP_INT8, EP_ISA_REF, OPTS, NAME "_s8_ref", prepare, eval},
 
 const ep_kernel ep_kernels_activations_quant[] = {
-    K(EP_OP_RELU, EP_OPTIONS_NONE, "relu"),
-    K(EP_OP_RELU6, EP_OPTIONS_NONE, "relu6"),
-    K(EP_OP_RELU_N1_TO_1, EP_OPTIONS_NONE, "relu_n1_to_1"),
-    K(EP_OP_LEAKY_RELU, EP_OPTIONS_LeakyReluOptions, "leaky_relu"),
-    K(EP_OP_LOGISTIC, EP_OPTIONS_NONE, "logistic"),
-    K(EP_OP_TANH, EP_OPTIONS_NONE, "tanh"),
-    K(EP_OP_HARD_SWISH, EP_OPTIONS_NONE, "hard_swish"),
+    EP_ACTIVATION_OPS(K)
     EP_KERNEL_END,
 };

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "../kernel.h"
+#include "channel_quant.h"
 #include "gemm.h"
 #include "quant.h"
 #include "util.h"
@@ -17,6 +18,7 @@
 /* Conv2DOptions field slots (schema.fbs). */
 enum { OPT_PADDING = 0, OPT_STRIDE_W = 1, OPT_STRIDE_H = 2, OPT_ACTIVATION = 3, OPT_DILATION_W = 4,
        OPT_DILATION_H = 5 };
+static const ep_conv_slots SLOTS = {OPT_PADDING, OPT_STRIDE_W, OPT_STRIDE_H, OPT_DILATION_W, OPT_DILATION_H};
 
 enum { MC = 64 }; /* output pixels per im2col block */
 
@@ -28,8 +30,8 @@ typedef struct conv_params {
   int col_slot, pack_slot; /* scratch slots (-1 when unused) */
   const void *packed;      /* packed constant filter, all groups; NULL when packed at eval */
   float lo, hi;
-  int32_t input_offset, output_offset, qlo, qhi;
-  int32_t *multiplier, *shift, *weight_sums;
+  ep_channel_requant rq;
+  int32_t *weight_sums;
 } conv_params;
 
 typedef struct conv_job {
@@ -70,12 +72,10 @@ static void im2col(const conv_params *p, const uint8_t *in, size_t es, int pad_b
 }
 
 static ep_status prepare_common(ep_context *ctx, ep_node *node, conv_params **out_p) {
-  ep_status st = ep_check_arity(ctx, node, 2, 3, 1);
+  ep_status st = ep_check_conv_operands(ctx, node);
   if (st != EP_OK) return st;
   ep_tensor *in = ep_input(ctx, node, 0), *filter = ep_input(ctx, node, 1), *bias = ep_input(ctx, node, 2);
   ep_tensor *out = ep_output(ctx, node, 0);
-  if ((st = ep_check_rank(ctx, node, in, 4, "input")) != EP_OK) return st;
-  if ((st = ep_check_rank(ctx, node, filter, 4, "filter")) != EP_OK) return st;
   conv_params *p = ep_alloc_persistent(ctx, sizeof *p);
   if (!p) return EP_ERROR_MEMORY;
   p->in_c = in->dims[3];
@@ -89,21 +89,9 @@ static ep_status prepare_common(ep_context *ctx, ep_node *node, conv_params **ou
     return ep_kernel_fail(ctx, node, EP_ERROR_MODEL, "%d output channels do not split into %d groups", p->out_c,
                           p->groups);
   p->group_out = p->out_c / p->groups;
-  if (bias && (int64_t)ep_num_elements(bias) != p->out_c)
-    return ep_kernel_fail(ctx, node, EP_ERROR_MODEL, "bias '%s' has %zu values for %d output channels",
-                          bias->name, ep_num_elements(bias), p->out_c);
+  if ((st = ep_check_channel_count(ctx, node, bias, p->out_c)) != EP_OK) return st;
   ep_window *w = &p->w;
-  w->batch = in->dims[0];
-  w->in_h = in->dims[1];
-  w->in_w = in->dims[2];
-  w->filter_h = filter->dims[1];
-  w->filter_w = filter->dims[2];
-  w->stride_h = ep_opt_i32(node, OPT_STRIDE_H, 1);
-  w->stride_w = ep_opt_i32(node, OPT_STRIDE_W, 1);
-  w->dilation_h = ep_opt_i32(node, OPT_DILATION_H, 1);
-  w->dilation_w = ep_opt_i32(node, OPT_DILATION_W, 1);
-  if (!ep_window_plan(w, ep_opt_i8(node, OPT_PADDING, EP_PADDING_SAME)))
-    return ep_kernel_fail(ctx, node, EP_ERROR_MODEL, "invalid stride, dilation or padding");
+  if ((st = ep_conv_window(ctx, node, in, filter, SLOTS, w)) != EP_OK) return st;
   p->k = w->filter_h * w->filter_w * p->group_in;
   p->m = (int64_t)w->batch * w->out_h * w->out_w;
   p->direct = w->filter_h == 1 && w->filter_w == 1 && w->stride_h == 1 && w->stride_w == 1 && p->groups == 1;
@@ -190,34 +178,12 @@ static ep_status eval_f32(ep_context *ctx, ep_node *node) {
 /* ---- quantized: per-channel requantization constants shared by int8 and 16x8 ---- */
 
 static ep_status prepare_requant(ep_context *ctx, ep_node *node, conv_params *p) {
-  ep_tensor *in = ep_input(ctx, node, 0), *filter = ep_input(ctx, node, 1), *out = ep_output(ctx, node, 0);
-  ep_status st;
-  if ((st = ep_check_type(ctx, node, filter, EP_INT8, "filter")) != EP_OK) return st;
-  if ((st = ep_check_type(ctx, node, out, in->type, "output")) != EP_OK) return st;
-  if ((st = ep_require_per_tensor_quant(ctx, node, in)) != EP_OK) return st;
-  if ((st = ep_require_per_tensor_quant(ctx, node, out)) != EP_OK) return st;
+  ep_tensor *filter = ep_input(ctx, node, 1);
   if (!filter->is_constant)
     return ep_kernel_fail(ctx, node, EP_ERROR_UNSUPPORTED, "quantized filter '%s' must be a constant",
                           filter->name);
-  if (!filter->scale || (filter->quant_count != 1 && filter->quant_count != p->out_c))
-    return ep_kernel_fail(ctx, node, EP_ERROR_MODEL, "filter '%s' needs 1 or %d scales, has %d", filter->name,
-                          p->out_c, filter->quant_count);
-  p->multiplier = ep_alloc_persistent(ctx, sizeof(int32_t) * (size_t)p->out_c);
-  p->shift = ep_alloc_persistent(ctx, sizeof(int32_t) * (size_t)p->out_c);
-  if (!p->multiplier || !p->shift) return EP_ERROR_MEMORY;
-  for (int32_t c = 0; c < p->out_c; c++) {
-    double fs = filter->scale[filter->quant_count > 1 ? c : 0];
-    int sh;
-    ep_quantize_multiplier((double)ep_scale(in) * fs / (double)ep_scale(out), &p->multiplier[c], &sh);
-    p->shift[c] = sh;
-  }
-  p->input_offset = -ep_zero_point(in);
-  p->output_offset = ep_zero_point(out);
-  int32_t qmin, qmax;
-  ep_quant_limits(out->type, &qmin, &qmax);
-  ep_activation_range_quant(ep_opt_i8(node, OPT_ACTIVATION, EP_ACT_NONE), ep_scale(out), p->output_offset, qmin,
-                            qmax, &p->qlo, &p->qhi);
-  return EP_OK;
+  return ep_prepare_channel_requant(ctx, node, p->out_c, ep_opt_i8(node, OPT_ACTIVATION, EP_ACT_NONE), "filter",
+                                    &p->rq);
 }
 
 /* ---- int8 ---- */
@@ -230,14 +196,9 @@ static ep_status prepare_s8(ep_context *ctx, ep_node *node) {
   ep_tensor *filter = ep_input(ctx, node, 1), *bias = ep_input(ctx, node, 2);
   if (bias && (st = ep_check_type(ctx, node, bias, EP_INT32, "bias")) != EP_OK) return st;
   const int8_t *f = filter->data;
-  p->weight_sums = ep_alloc_persistent(ctx, sizeof(int32_t) * (size_t)p->out_c);
+  p->weight_sums = ep_weight_sums_s8(ctx, f, p->out_c, p->k);
   int16_t *packed = ep_alloc_persistent(ctx, (size_t)p->groups * group_packed_count(p) * sizeof(int16_t) + 1);
   if (!p->weight_sums || !packed) return EP_ERROR_MEMORY;
-  for (int32_t c = 0; c < p->out_c; c++) {
-    int32_t s = 0;
-    for (int32_t i = 0; i < p->k; i++) s += f[(size_t)c * p->k + i];
-    p->weight_sums[c] = s;
-  }
   for (int32_t g = 0; g < p->groups; g++)
     ep_gemm_pack_s8(f + (size_t)g * p->group_out * p->k, p->group_out, p->k,
                     packed + (size_t)g * group_packed_count(p));
@@ -250,8 +211,8 @@ static void blocks_s8(void *arg, int64_t begin, int64_t end, int thread) {
   const conv_params *p = j->p;
   int32_t g = j->group, c0 = g * p->group_out;
   const int16_t *packed = (const int16_t *)j->packed + (size_t)g * group_packed_count(p);
-  ep_gemm_s8_out o = {j->bias ? (const int32_t *)j->bias + c0 : NULL, p->weight_sums + c0, p->input_offset,
-                      p->multiplier + c0, p->shift + c0, p->output_offset, p->qlo, p->qhi};
+  ep_gemm_s8_out o = {j->bias ? (const int32_t *)j->bias + c0 : NULL, p->weight_sums + c0, p->rq.input_offset,
+                      p->rq.multiplier + c0, p->rq.shift + c0, p->rq.output_offset, p->rq.lo, p->rq.hi};
   int8_t *out = (int8_t *)j->out + c0;
   for (int64_t blk = begin; blk < end; blk++) {
     int64_t m0 = blk * MC, m1 = m0 + MC < p->m ? m0 + MC : p->m;
@@ -260,7 +221,7 @@ static void blocks_s8(void *arg, int64_t begin, int64_t end, int thread) {
                  p->out_c, 0, m1 - m0, &o);
     } else {
       uint8_t *cols = j->cols + (size_t)thread * MC * (size_t)p->k;
-      im2col(p, j->in, 1, (uint8_t)(int8_t)(-p->input_offset), g, m0, m1, cols);
+      im2col(p, j->in, 1, (uint8_t)(int8_t)(-p->rq.input_offset), g, m0, m1, cols);
       ep_gemm_s8((const int8_t *)cols, p->k, packed, p->group_out, p->k, out + m0 * p->out_c, p->out_c, 0, m1 - m0,
                  &o);
     }
@@ -284,11 +245,7 @@ static ep_status prepare_s16(ep_context *ctx, ep_node *node) {
   ep_status st = prepare_common(ctx, node, &p);
   if (st != EP_OK) return st;
   if ((st = prepare_requant(ctx, node, p)) != EP_OK) return st;
-  ep_tensor *bias = ep_input(ctx, node, 2);
-  if (bias && bias->type != EP_INT64 && bias->type != EP_INT32)
-    return ep_kernel_fail(ctx, node, EP_ERROR_UNSUPPORTED, "16x8 bias '%s' is %s, expected int64 or int32",
-                          bias->name, ep_dtype_name(bias->type));
-  return EP_OK;
+  return ep_check_bias_16x8(ctx, node, ep_input(ctx, node, 2));
 }
 
 /* One output row (b, oy) per item. */
@@ -317,9 +274,9 @@ static void rows_s16(void *arg, int64_t begin, int64_t end, int thread) {
             for (int32_t ic = 0; ic < p->group_in; ic++) acc += (int64_t)px[ic] * f[ic];
           }
         }
-        if (j->bias) acc += j->bias64 ? ((const int64_t *)j->bias)[oc] : ((const int32_t *)j->bias)[oc];
-        int32_t v = ep_mul_by_quantized_multiplier64(acc, p->multiplier[oc], p->shift[oc]) + p->output_offset;
-        out[(size_t)ox * p->out_c + oc] = (int16_t)ep_clamp_i32(v, p->qlo, p->qhi);
+        acc += ep_bias_16x8(j->bias, j->bias64, oc);
+        int32_t v = ep_mul_by_quantized_multiplier64(acc, p->rq.multiplier[oc], p->rq.shift[oc]) + p->rq.output_offset;
+        out[(size_t)ox * p->out_c + oc] = (int16_t)ep_clamp_i32(v, p->rq.lo, p->rq.hi);
       }
     }
   }

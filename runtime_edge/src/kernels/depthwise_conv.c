@@ -4,6 +4,8 @@
  * output pixels are split across threads. int8 follows TFLite's per-channel requantization; int16
  * activations with int8 filters (16x8) accumulate in 64 bits like TFLite's reference kernel. */
 #include "../kernel.h"
+#include "channel_quant.h"
+#include "dw_tile.h"
 #include "quant.h"
 #include "util.h"
 #include "vec.h"
@@ -12,14 +14,14 @@
 /* DepthwiseConv2DOptions field slots (schema.fbs). */
 enum { OPT_PADDING = 0, OPT_STRIDE_W = 1, OPT_STRIDE_H = 2, OPT_DEPTH_MULTIPLIER = 3, OPT_ACTIVATION = 4,
        OPT_DILATION_W = 5, OPT_DILATION_H = 6 };
+static const ep_conv_slots SLOTS = {OPT_PADDING, OPT_STRIDE_W, OPT_STRIDE_H, OPT_DILATION_W, OPT_DILATION_H};
 
 typedef struct dw_params {
   ep_window w;
   int32_t in_c, out_c, mult;
   float lo, hi;
   int acc_slot; /* int8: per-thread int32 accumulator rows */
-  int32_t input_offset, output_offset, qlo, qhi;
-  int32_t *multiplier, *shift;
+  ep_channel_requant rq;
 } dw_params;
 
 typedef struct dw_job {
@@ -31,12 +33,10 @@ typedef struct dw_job {
 } dw_job;
 
 static ep_status prepare_common(ep_context *ctx, ep_node *node, dw_params **out_p) {
-  ep_status st = ep_check_arity(ctx, node, 2, 3, 1);
+  ep_status st = ep_check_conv_operands(ctx, node);
   if (st != EP_OK) return st;
   ep_tensor *in = ep_input(ctx, node, 0), *filter = ep_input(ctx, node, 1), *bias = ep_input(ctx, node, 2);
   ep_tensor *out = ep_output(ctx, node, 0);
-  if ((st = ep_check_rank(ctx, node, in, 4, "input")) != EP_OK) return st;
-  if ((st = ep_check_rank(ctx, node, filter, 4, "filter")) != EP_OK) return st;
   dw_params *p = ep_alloc_persistent(ctx, sizeof *p);
   if (!p) return EP_ERROR_MEMORY;
   p->in_c = in->dims[3];
@@ -45,21 +45,9 @@ static ep_status prepare_common(ep_context *ctx, ep_node *node, dw_params **out_
     return ep_kernel_fail(ctx, node, EP_ERROR_MODEL, "filter '%s' [%d,%d,%d,%d] does not fit %d input channels",
                           filter->name, filter->dims[0], filter->dims[1], filter->dims[2], filter->dims[3], p->in_c);
   p->mult = p->out_c / p->in_c;
-  if (bias && (int64_t)ep_num_elements(bias) != p->out_c)
-    return ep_kernel_fail(ctx, node, EP_ERROR_MODEL, "bias '%s' has %zu values for %d output channels",
-                          bias->name, ep_num_elements(bias), p->out_c);
+  if ((st = ep_check_channel_count(ctx, node, bias, p->out_c)) != EP_OK) return st;
   ep_window *w = &p->w;
-  w->batch = in->dims[0];
-  w->in_h = in->dims[1];
-  w->in_w = in->dims[2];
-  w->filter_h = filter->dims[1];
-  w->filter_w = filter->dims[2];
-  w->stride_h = ep_opt_i32(node, OPT_STRIDE_H, 1);
-  w->stride_w = ep_opt_i32(node, OPT_STRIDE_W, 1);
-  w->dilation_h = ep_opt_i32(node, OPT_DILATION_H, 1);
-  w->dilation_w = ep_opt_i32(node, OPT_DILATION_W, 1);
-  if (!ep_window_plan(w, ep_opt_i8(node, OPT_PADDING, EP_PADDING_SAME)))
-    return ep_kernel_fail(ctx, node, EP_ERROR_MODEL, "invalid stride, dilation or padding");
+  if ((st = ep_conv_window(ctx, node, in, filter, SLOTS, w)) != EP_OK) return st;
   p->acc_slot = -1;
   node->user_data = p;
   *out_p = p;
@@ -94,30 +82,63 @@ static ep_status prepare_f32(ep_context *ctx, ep_node *node) {
   return ep_activation_range_f32(ctx, node, ep_opt_i8(node, OPT_ACTIVATION, EP_ACT_NONE), &p->lo, &p->hi);
 }
 
+enum { MAX_TAPS = 64 }; /* taps gathered per output pixel by the channel-blocked path */
+
+/* Depth multiplier > 1 or very large filters: accumulate whole channel rows in the output. */
+static void pixel_generic_f32(const dw_job *j, int64_t b, int64_t oy, int32_t ox, float *acc) {
+  const dw_params *p = j->p;
+  const ep_window *w = &p->w;
+  const float *in = j->in, *filter = j->filter, *bias = j->bias;
+  int32_t C = p->out_c, M = p->mult;
+  if (bias) ep_vec_copy(acc, bias, C);
+  else ep_vec_fill(acc, 0.0f, C);
+  FOR_EACH_TAP(w, b, oy, ox, {
+    const float *px = in + pix * p->in_c;
+    const float *f = filter + tap * C;
+    if (M == 1) {
+      ep_vec_mul_add(acc, px, f, C);
+    } else {
+      for (int32_t c = 0; c < C; c++) acc[c] += px[c / M] * f[c];
+    }
+  })
+  ep_vec_clamp(acc, p->lo, p->hi, C);
+}
+
+/* Multiplier 1: gather the pixel's in-image taps once, then run register-blocked channel tiles over them. */
+static void pixel_f32(const dw_job *j, int64_t b, int64_t oy, int32_t ox, float *out) {
+  const dw_params *p = j->p;
+  const ep_window *w = &p->w;
+  const float *in = j->in, *filter = j->filter, *bias = j->bias;
+  int32_t C = p->out_c;
+  const float *x[MAX_TAPS], *f[MAX_TAPS];
+  int n = 0;
+  FOR_EACH_TAP(w, b, oy, ox, {
+    x[n] = in + pix * C;
+    f[n++] = filter + tap * C;
+  })
+  int32_t c = 0;
+  for (; c + 8 <= C; c += 8) ep_dw_tile8_f32(n, x, f, c, bias, p->lo, p->hi, out);
+  for (; c + 4 <= C; c += 4) ep_dw_tile4_f32(n, x, f, c, bias, p->lo, p->hi, out);
+  for (; c < C; c++) {
+    float v = 0.0f;
+    for (int t = 0; t < n; t++) v += x[t][c] * f[t][c];
+    v += bias ? bias[c] : 0.0f;
+    out[c] = v < p->lo ? p->lo : (v > p->hi ? p->hi : v);
+  }
+}
+
 static void rows_f32(void *arg, int64_t begin, int64_t end, int thread) {
   (void)thread;
   const dw_job *j = arg;
   const dw_params *p = j->p;
   const ep_window *w = &p->w;
-  const float *in = j->in, *filter = j->filter, *bias = j->bias;
-  int32_t C = p->out_c, M = p->mult;
-  float lo = p->lo, hi = p->hi;
+  int blocked = p->mult == 1 && (int64_t)w->filter_h * w->filter_w <= MAX_TAPS;
   for (int64_t row = begin; row < end; row++) {
     int64_t b = row / w->out_h, oy = row % w->out_h;
     for (int32_t ox = 0; ox < w->out_w; ox++) {
-      float *acc = (float *)j->out + (row * w->out_w + ox) * C;
-      if (bias) ep_vec_copy(acc, bias, C);
-      else ep_vec_fill(acc, 0.0f, C);
-      FOR_EACH_TAP(w, b, oy, ox, {
-        const float *px = in + pix * p->in_c;
-        const float *f = filter + tap * C;
-        if (M == 1) {
-          ep_vec_mul_add(acc, px, f, C);
-        } else {
-          for (int32_t c = 0; c < C; c++) acc[c] += px[c / M] * f[c];
-        }
-      })
-      ep_vec_clamp(acc, lo, hi, C);
+      float *out = (float *)j->out + (row * w->out_w + ox) * p->out_c;
+      if (blocked) pixel_f32(j, b, oy, ox, out);
+      else pixel_generic_f32(j, b, oy, ox, out);
     }
   }
 }
@@ -128,29 +149,9 @@ static ep_status prepare_quant(ep_context *ctx, ep_node *node, dw_params **out_p
   dw_params *p;
   ep_status st = prepare_common(ctx, node, &p);
   if (st != EP_OK) return st;
-  ep_tensor *in = ep_input(ctx, node, 0), *filter = ep_input(ctx, node, 1), *out = ep_output(ctx, node, 0);
-  if ((st = ep_check_type(ctx, node, filter, EP_INT8, "filter")) != EP_OK) return st;
-  if ((st = ep_check_type(ctx, node, out, in->type, "output")) != EP_OK) return st;
-  if ((st = ep_require_per_tensor_quant(ctx, node, in)) != EP_OK) return st;
-  if ((st = ep_require_per_tensor_quant(ctx, node, out)) != EP_OK) return st;
-  if (!filter->scale || (filter->quant_count != 1 && filter->quant_count != p->out_c))
-    return ep_kernel_fail(ctx, node, EP_ERROR_MODEL, "filter '%s' needs 1 or %d scales, has %d", filter->name,
-                          p->out_c, filter->quant_count);
-  p->multiplier = ep_alloc_persistent(ctx, sizeof(int32_t) * (size_t)p->out_c);
-  p->shift = ep_alloc_persistent(ctx, sizeof(int32_t) * (size_t)p->out_c);
-  if (!p->multiplier || !p->shift) return EP_ERROR_MEMORY;
-  for (int32_t c = 0; c < p->out_c; c++) {
-    double fs = filter->scale[filter->quant_count > 1 ? c : 0];
-    int sh;
-    ep_quantize_multiplier((double)ep_scale(in) * fs / (double)ep_scale(out), &p->multiplier[c], &sh);
-    p->shift[c] = sh;
-  }
-  p->input_offset = -ep_zero_point(in);
-  p->output_offset = ep_zero_point(out);
-  int32_t qmin, qmax;
-  ep_quant_limits(out->type, &qmin, &qmax);
-  ep_activation_range_quant(ep_opt_i8(node, OPT_ACTIVATION, EP_ACT_NONE), ep_scale(out), p->output_offset, qmin,
-                            qmax, &p->qlo, &p->qhi);
+  st = ep_prepare_channel_requant(ctx, node, p->out_c, ep_opt_i8(node, OPT_ACTIVATION, EP_ACT_NONE), "filter",
+                                  &p->rq);
+  if (st != EP_OK) return st;
   *out_p = p;
   return EP_OK;
 }
@@ -171,7 +172,7 @@ static void rows_s8(void *arg, int64_t begin, int64_t end, int thread) {
   const ep_window *w = &p->w;
   const int8_t *in = j->in, *filter = j->filter;
   const int32_t *bias = j->bias;
-  int32_t C = p->out_c, M = p->mult, in_off = p->input_offset;
+  int32_t C = p->out_c, M = p->mult, in_off = p->rq.input_offset;
   int32_t *acc = (int32_t *)j->acc + (size_t)thread * C;
   for (int64_t row = begin; row < end; row++) {
     int64_t b = row / w->out_h, oy = row % w->out_h;
@@ -189,8 +190,8 @@ static void rows_s8(void *arg, int64_t begin, int64_t end, int thread) {
       int8_t *out = (int8_t *)j->out + (row * w->out_w + ox) * C;
       for (int32_t c = 0; c < C; c++) {
         int32_t v = acc[c] + (bias ? bias[c] : 0);
-        v = ep_mul_by_quantized_multiplier(v, p->multiplier[c], p->shift[c]) + p->output_offset;
-        out[c] = (int8_t)ep_clamp_i32(v, p->qlo, p->qhi);
+        v = ep_mul_by_quantized_multiplier(v, p->rq.multiplier[c], p->rq.shift[c]) + p->rq.output_offset;
+        out[c] = (int8_t)ep_clamp_i32(v, p->rq.lo, p->rq.hi);
       }
     }
   }
@@ -200,11 +201,7 @@ static ep_status prepare_s16(ep_context *ctx, ep_node *node) {
   dw_params *p;
   ep_status st = prepare_quant(ctx, node, &p);
   if (st != EP_OK) return st;
-  ep_tensor *bias = ep_input(ctx, node, 2);
-  if (bias && bias->type != EP_INT64 && bias->type != EP_INT32)
-    return ep_kernel_fail(ctx, node, EP_ERROR_UNSUPPORTED, "16x8 bias '%s' is %s, expected int64 or int32",
-                          bias->name, ep_dtype_name(bias->type));
-  return EP_OK;
+  return ep_check_bias_16x8(ctx, node, ep_input(ctx, node, 2));
 }
 
 static void rows_s16(void *arg, int64_t begin, int64_t end, int thread) {
@@ -222,9 +219,9 @@ static void rows_s16(void *arg, int64_t begin, int64_t end, int thread) {
       for (int32_t c = 0; c < C; c++) {
         int64_t acc = 0;
         FOR_EACH_TAP(w, b, oy, ox, { acc += (int64_t)in[pix * p->in_c + c / M] * filter[tap * C + c]; })
-        if (j->bias) acc += j->bias64 ? ((const int64_t *)j->bias)[c] : ((const int32_t *)j->bias)[c];
-        int32_t v = ep_mul_by_quantized_multiplier64(acc, p->multiplier[c], p->shift[c]) + p->output_offset;
-        out[c] = (int16_t)ep_clamp_i32(v, p->qlo, p->qhi);
+        acc += ep_bias_16x8(j->bias, j->bias64, c);
+        int32_t v = ep_mul_by_quantized_multiplier64(acc, p->rq.multiplier[c], p->rq.shift[c]) + p->rq.output_offset;
+        out[c] = (int16_t)ep_clamp_i32(v, p->rq.lo, p->rq.hi);
       }
     }
   }

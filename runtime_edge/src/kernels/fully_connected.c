@@ -4,6 +4,7 @@
  * constants (float16 weights after DEQUANTIZE) are packed into scratch at every run. int16 activations with
  * int8 weights (16x8) use direct loops with 64-bit accumulators and a full-precision requantization. */
 #include "../kernel.h"
+#include "channel_quant.h"
 #include "gemm.h"
 #include "quant.h"
 #include "util.h"
@@ -19,8 +20,8 @@ typedef struct fc_params {
   const void *packed; /* constant weights packed at prepare, else NULL */
   int pack_slot;
   float lo, hi;
-  int32_t input_offset, output_offset, qlo, qhi;
-  int32_t *multiplier, *shift, *weight_sums;
+  ep_channel_requant rq;
+  int32_t *weight_sums;
 } fc_params;
 
 typedef struct fc_job {
@@ -47,9 +48,7 @@ static ep_status prepare_common(ep_context *ctx, ep_node *node, fc_params **out_
     return ep_kernel_fail(ctx, node, EP_ERROR_MODEL, "input '%s' (%zu values) is not a multiple of %d features",
                           in->name, total, p->k);
   p->batch = (int32_t)(total / (size_t)p->k);
-  if (bias && (int64_t)ep_num_elements(bias) != p->n)
-    return ep_kernel_fail(ctx, node, EP_ERROR_MODEL, "bias '%s' has %zu values for %d units", bias->name,
-                          ep_num_elements(bias), p->n);
+  if ((st = ep_check_channel_count(ctx, node, bias, p->n)) != EP_OK) return st;
   p->split_rows = p->batch >= 2 * ROW_BLOCK;
   p->pack_slot = -1;
   node->user_data = p;
@@ -131,33 +130,11 @@ static ep_status eval_f32(ep_context *ctx, ep_node *node) {
 /* ---- quantized ---- */
 
 static ep_status prepare_requant(ep_context *ctx, ep_node *node, fc_params *p) {
-  ep_tensor *in = ep_input(ctx, node, 0), *w = ep_input(ctx, node, 1), *out = ep_output(ctx, node, 0);
-  ep_status st;
-  if ((st = ep_check_type(ctx, node, w, EP_INT8, "weights")) != EP_OK) return st;
-  if ((st = ep_check_type(ctx, node, out, in->type, "output")) != EP_OK) return st;
-  if ((st = ep_require_per_tensor_quant(ctx, node, in)) != EP_OK) return st;
-  if ((st = ep_require_per_tensor_quant(ctx, node, out)) != EP_OK) return st;
+  ep_tensor *w = ep_input(ctx, node, 1);
   if (!w->is_constant)
     return ep_kernel_fail(ctx, node, EP_ERROR_UNSUPPORTED, "quantized weights '%s' must be a constant", w->name);
-  if (!w->scale || (w->quant_count != 1 && w->quant_count != p->n))
-    return ep_kernel_fail(ctx, node, EP_ERROR_MODEL, "weights '%s' need 1 or %d scales, have %d", w->name, p->n,
-                          w->quant_count);
-  p->multiplier = ep_alloc_persistent(ctx, sizeof(int32_t) * (size_t)p->n + 1);
-  p->shift = ep_alloc_persistent(ctx, sizeof(int32_t) * (size_t)p->n + 1);
-  if (!p->multiplier || !p->shift) return EP_ERROR_MEMORY;
-  for (int32_t c = 0; c < p->n; c++) {
-    int sh;
-    double ws = w->scale[w->quant_count > 1 ? c : 0];
-    ep_quantize_multiplier((double)ep_scale(in) * ws / (double)ep_scale(out), &p->multiplier[c], &sh);
-    p->shift[c] = sh;
-  }
-  p->input_offset = -ep_zero_point(in);
-  p->output_offset = ep_zero_point(out);
-  int32_t qmin, qmax;
-  ep_quant_limits(out->type, &qmin, &qmax);
-  ep_activation_range_quant(ep_opt_i8(node, OPT_ACTIVATION, EP_ACT_NONE), ep_scale(out), p->output_offset, qmin,
-                            qmax, &p->qlo, &p->qhi);
-  return EP_OK;
+  return ep_prepare_channel_requant(ctx, node, p->n, ep_opt_i8(node, OPT_ACTIVATION, EP_ACT_NONE), "weights",
+                                    &p->rq);
 }
 
 static ep_status prepare_s8(ep_context *ctx, ep_node *node) {
@@ -168,14 +145,9 @@ static ep_status prepare_s8(ep_context *ctx, ep_node *node) {
   ep_tensor *w = ep_input(ctx, node, 1), *bias = ep_input(ctx, node, 2);
   if (bias && (st = ep_check_type(ctx, node, bias, EP_INT32, "bias")) != EP_OK) return st;
   const int8_t *wd = w->data;
-  p->weight_sums = ep_alloc_persistent(ctx, sizeof(int32_t) * (size_t)p->n + 1);
+  p->weight_sums = ep_weight_sums_s8(ctx, wd, p->n, p->k);
   int16_t *packed = ep_alloc_persistent(ctx, ep_gemm_packed_count(p->n, p->k) * sizeof(int16_t) + 1);
   if (!p->weight_sums || !packed) return EP_ERROR_MEMORY;
-  for (int32_t c = 0; c < p->n; c++) {
-    int32_t s = 0;
-    for (int32_t i = 0; i < p->k; i++) s += wd[(size_t)c * p->k + i];
-    p->weight_sums[c] = s;
-  }
   ep_gemm_pack_s8(wd, p->n, p->k, packed);
   p->packed = packed;
   return EP_OK;
@@ -199,8 +171,8 @@ static void units_s8(void *arg, int64_t begin, int64_t end, int thread) {
       n0 = (int32_t)u * EP_GEMM_NR;
       nn = p->n - n0 < EP_GEMM_NR ? p->n - n0 : EP_GEMM_NR;
     }
-    ep_gemm_s8_out o = {bias ? bias + n0 : NULL, p->weight_sums + n0, p->input_offset, p->multiplier + n0,
-                        p->shift + n0, p->output_offset, p->qlo, p->qhi};
+    ep_gemm_s8_out o = {bias ? bias + n0 : NULL, p->weight_sums + n0, p->rq.input_offset, p->rq.multiplier + n0,
+                        p->rq.shift + n0, p->rq.output_offset, p->rq.lo, p->rq.hi};
     ep_gemm_s8(in, p->k, packed + (size_t)n0 * p->k, nn, p->k, out + n0, p->n, m0, m1, &o);
   }
 }
@@ -219,10 +191,7 @@ static ep_status prepare_s16(ep_context *ctx, ep_node *node) {
   ep_status st = prepare_common(ctx, node, &p);
   if (st != EP_OK) return st;
   if ((st = prepare_requant(ctx, node, p)) != EP_OK) return st;
-  ep_tensor *bias = ep_input(ctx, node, 2);
-  if (bias && bias->type != EP_INT64 && bias->type != EP_INT32)
-    return ep_kernel_fail(ctx, node, EP_ERROR_UNSUPPORTED, "16x8 bias '%s' is %s, expected int64 or int32",
-                          bias->name, ep_dtype_name(bias->type));
+  if ((st = ep_check_bias_16x8(ctx, node, ep_input(ctx, node, 2))) != EP_OK) return st;
   p->split_rows = 1;
   return EP_OK;
 }
@@ -239,9 +208,9 @@ static void units_s16(void *arg, int64_t begin, int64_t end, int thread) {
     for (int32_t c = 0; c < p->n; c++) {
       int64_t acc = 0;
       for (int32_t i = 0; i < p->k; i++) acc += (int64_t)in[m * p->k + i] * w[(size_t)c * p->k + i];
-      if (j->bias) acc += j->bias64 ? ((const int64_t *)j->bias)[c] : ((const int32_t *)j->bias)[c];
-      int32_t v = ep_mul_by_quantized_multiplier_full64(acc, p->multiplier[c], p->shift[c]) + p->output_offset;
-      out[m * p->n + c] = (int16_t)ep_clamp_i32(v, p->qlo, p->qhi);
+      acc += ep_bias_16x8(j->bias, j->bias64, c);
+      int32_t v = ep_mul_by_quantized_multiplier_full64(acc, p->rq.multiplier[c], p->rq.shift[c]) + p->rq.output_offset;
+      out[m * p->n + c] = (int16_t)ep_clamp_i32(v, p->rq.lo, p->rq.hi);
     }
   }
 }

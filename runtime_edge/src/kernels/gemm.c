@@ -1,6 +1,7 @@
 /* Reference GEMM micro-kernels and blocking (see gemm.h). */
 #include "gemm.h"
 
+#include "gemm_tile.h"
 #include "quant.h"
 
 enum { MR = EP_GEMM_MR, NR = EP_GEMM_NR, KC = EP_GEMM_KC };
@@ -21,24 +22,26 @@ void ep_gemm_pack_s8(const int8_t *b, int32_t n, int32_t k, int16_t *packed) {
   }
 }
 
-/* acc[MR][NR] += A rows (k0..k1) * panel slice. A partial tile (fewer than MR rows: the edge of C, or a
- * matrix-vector product) runs row by row so no work is wasted on missing rows. */
-static void tile_f32(const float *const rows[MR], int mr, int32_t k0, int32_t k1, const float *panel,
-                     float acc[MR][NR]) {
-  if (mr < MR) {
-    for (int i = 0; i < mr; i++)
-      for (int32_t kk = k0; kk < k1; kk++) {
-        const float *bp = panel + (size_t)kk * NR;
-        float ai = rows[i][kk];
-        for (int j = 0; j < NR; j++) acc[i][j] += ai * bp[j];
-      }
-    return;
-  }
-  for (int32_t kk = k0; kk < k1; kk++) {
-    const float *bp = panel + (size_t)kk * NR;
-    for (int i = 0; i < MR; i++) {
-      float ai = rows[i][kk];
-      for (int j = 0; j < NR; j++) acc[i][j] += ai * bp[j];
+/* Rows [i0, i0 + mr) of C, columns [n0, n0 + nr), over K block [k0, k1); `first`/`last` K block flags. */
+static void block_f32(const float *a, int64_t lda, const float *panel, int32_t k0, int32_t k1, float *c, int64_t ldc,
+                      int64_t i0, int mr, int32_t n0, int32_t nr, int first, int last, const ep_gemm_f32_out *out) {
+  float acc[MR * NR];
+  for (int i = 0; i < mr; i++)
+    for (int j = 0; j < NR; j++) acc[i * NR + j] = first || j >= nr ? 0.0f : c[(i0 + i) * ldc + n0 + j];
+  const float *b = panel + (size_t)k0 * NR, *a0 = a + i0 * lda + k0;
+  if (mr == MR) ep_gemm_tile4_f32(k1 - k0, a0, a0 + lda, a0 + 2 * lda, a0 + 3 * lda, b, acc);
+  else
+    for (int i = 0; i < mr; i++) ep_gemm_tile1_f32(k1 - k0, a0 + i * lda, b, acc + i * NR);
+  for (int i = 0; i < mr; i++) {
+    float *dst = c + (i0 + i) * ldc + n0;
+    const float *row = acc + i * NR;
+    if (!last) {
+      for (int j = 0; j < nr; j++) dst[j] = row[j];
+      continue;
+    }
+    for (int j = 0; j < nr; j++) {
+      float v = row[j] + (out->bias ? out->bias[n0 + j] : 0.0f);
+      dst[j] = v < out->lo ? out->lo : (v > out->hi ? out->hi : v);
     }
   }
 }
@@ -47,34 +50,11 @@ void ep_gemm_f32(const float *a, int64_t lda, const float *packed, int32_t n, in
                  int64_t m0, int64_t m1, const ep_gemm_f32_out *out) {
   for (int32_t k0 = 0; k0 < k; k0 += KC) {
     int32_t k1 = k - k0 > KC ? k0 + KC : k;
-    int last = k1 == k;
     for (int32_t n0 = 0; n0 < n; n0 += NR) {
-      const float *panel = packed + (size_t)n0 * k;
       int32_t nr = n - n0 < NR ? n - n0 : NR;
-      for (int64_t i0 = m0; i0 < m1; i0 += MR) {
-        int mr = m1 - i0 < MR ? (int)(m1 - i0) : MR;
-        const float *rows[MR];
-        float acc[MR][NR];
-        for (int i = 0; i < MR; i++) {
-          rows[i] = a + (i0 + (i < mr ? i : 0)) * lda;
-          for (int j = 0; j < NR; j++) acc[i][j] = 0.0f;
-        }
-        if (k0 > 0)
-          for (int i = 0; i < mr; i++)
-            for (int j = 0; j < nr; j++) acc[i][j] = c[(i0 + i) * ldc + n0 + j];
-        tile_f32(rows, mr, k0, k1, panel, acc);
-        for (int i = 0; i < mr; i++) {
-          float *dst = c + (i0 + i) * ldc + n0;
-          if (!last) {
-            for (int j = 0; j < nr; j++) dst[j] = acc[i][j];
-            continue;
-          }
-          for (int j = 0; j < nr; j++) {
-            float v = acc[i][j] + (out->bias ? out->bias[n0 + j] : 0.0f);
-            dst[j] = v < out->lo ? out->lo : (v > out->hi ? out->hi : v);
-          }
-        }
-      }
+      for (int64_t i0 = m0; i0 < m1; i0 += MR)
+        block_f32(a, lda, packed + (size_t)n0 * k, k0, k1, c, ldc, i0, m1 - i0 < MR ? (int)(m1 - i0) : MR, n0, nr,
+                  k0 == 0, k1 == k, out);
     }
   }
 }

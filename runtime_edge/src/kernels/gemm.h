@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define EP_GEMM_MR 8
+#define EP_GEMM_MR 4
 #define EP_GEMM_NR 8
 #define EP_GEMM_KC 512
 

@@ -11,11 +11,6 @@
 enum { OPT_BEGIN_MASK = 0, OPT_END_MASK = 1, OPT_ELLIPSIS_MASK = 2, OPT_NEW_AXIS_MASK = 3, OPT_SHRINK_MASK = 4,
        OPT_OFFSET = 5 };
 
-static ep_status eval(ep_context *ctx, ep_node *node) {
-  ep_view_copy(ctx, node->user_data, ep_input(ctx, node, 0)->data, ep_output(ctx, node, 0)->data);
-  return EP_OK;
-}
-
 static ep_status prepare_slice(ep_context *ctx, ep_node *node) {
   ep_status st = ep_check_arity(ctx, node, 3, 3, 1);
   if (st != EP_OK) return st;
@@ -24,9 +19,8 @@ static ep_status prepare_slice(ep_context *ctx, ep_node *node) {
   if ((st = ep_check_const_index(ctx, node, size, "size")) != EP_OK) return st;
   if ((int32_t)ep_num_elements(begin) != in->rank || (int32_t)ep_num_elements(size) != in->rank)
     return ep_kernel_fail(ctx, node, EP_ERROR_MODEL, "begin and size need %d entries", in->rank);
-  ep_view *v = ep_alloc_persistent(ctx, sizeof *v);
-  if (!v) return EP_ERROR_MEMORY;
-  if ((st = ep_element_size(ctx, node, in, &v->es)) != EP_OK) return st;
+  ep_view *v;
+  if ((st = ep_view_alloc(ctx, node, in, &v)) != EP_OK) return st;
   int64_t strides[EP_MAX_RANK];
   ep_strides(in->rank, in->dims, strides);
   v->rank = in->rank;
@@ -40,10 +34,7 @@ static ep_status prepare_slice(ep_context *ctx, ep_node *node) {
     v->strides[i] = strides[i];
     v->offset += b * strides[i];
   }
-  if ((st = ep_set_shape(ctx, ep_output(ctx, node, 0), v->rank, v->dims)) != EP_OK) return st;
-  ep_view_simplify(v);
-  node->user_data = v;
-  return EP_OK;
+  return ep_view_install(ctx, node, v, v->rank, v->dims);
 }
 
 static int64_t clamp64(int64_t v, int64_t lo, int64_t hi) { return v < lo ? lo : (v > hi ? hi : v); }
@@ -134,9 +125,8 @@ static ep_status prepare_strided(ep_context *ctx, ep_node *node) {
     }
   }
 
-  ep_view *v = ep_alloc_persistent(ctx, sizeof *v);
-  if (!v) return EP_ERROR_MEMORY;
-  if ((st = ep_element_size(ctx, node, in, &v->es)) != EP_OK) return st;
+  ep_view *v;
+  if ((st = ep_view_alloc(ctx, node, in, &v)) != EP_OK) return st;
   int64_t strides[EP_MAX_RANK], s = 1;
   for (int32_t i = rank - 1; i >= 0; i--) {
     strides[i] = s;
@@ -155,15 +145,12 @@ static ep_status prepare_strided(ep_context *ctx, ep_node *node) {
     v->offset += (count ? b : 0) * strides[i];
     if (!((s_eff >> i) & 1)) out_dims[out_rank++] = (int32_t)count;
   }
-  if ((st = ep_set_shape(ctx, ep_output(ctx, node, 0), out_rank, out_dims)) != EP_OK) return st;
-  ep_view_simplify(v);
-  node->user_data = v;
-  return EP_OK;
+  return ep_view_install(ctx, node, v, out_rank, out_dims);
 }
 
 const ep_kernel ep_kernels_slice[] = {
-    {EP_OP_SLICE, EP_ANY_DTYPE, EP_ISA_REF, EP_OPTIONS_NONE, "slice_any_ref", prepare_slice, eval},
+    {EP_OP_SLICE, EP_ANY_DTYPE, EP_ISA_REF, EP_OPTIONS_NONE, "slice_any_ref", prepare_slice, ep_view_eval},
     {EP_OP_STRIDED_SLICE, EP_ANY_DTYPE, EP_ISA_REF, EP_OPTIONS_StridedSliceOptions, "strided_slice_any_ref",
-     prepare_strided, eval},
+     prepare_strided, ep_view_eval},
     EP_KERNEL_END,
 };

@@ -20,9 +20,8 @@ static ep_status prepare(ep_context *ctx, ep_node *node) {
   if (s < 1 || (to_space ? C % (s * s) != 0 : H % s != 0 || W % s != 0))
     return ep_kernel_fail(ctx, node, EP_ERROR_MODEL, "block size %d does not divide input [%d,%d,%d,%d]", s, B, H,
                           W, C);
-  ep_view *v = ep_alloc_persistent(ctx, sizeof *v);
-  if (!v) return EP_ERROR_MEMORY;
-  if ((st = ep_element_size(ctx, node, in, &v->es)) != EP_OK) return st;
+  ep_view *v;
+  if ((st = ep_view_alloc(ctx, node, in, &v)) != EP_OK) return st;
   v->rank = 6;
   int32_t dims[4];
   if (to_space) {
@@ -37,20 +36,13 @@ static ep_status prepare(ep_context *ctx, ep_node *node) {
     for (int k = 0; k < 6; k++) v->dims[k] = vd[k], v->strides[k] = vs[k];
     dims[0] = B, dims[1] = H / s, dims[2] = W / s, dims[3] = C * s * s;
   }
-  ep_view_simplify(v);
-  node->user_data = v;
-  return ep_set_shape(ctx, out, 4, dims);
-}
-
-static ep_status eval(ep_context *ctx, ep_node *node) {
-  ep_view_copy(ctx, node->user_data, ep_input(ctx, node, 0)->data, ep_output(ctx, node, 0)->data);
-  return EP_OK;
+  return ep_view_install(ctx, node, v, 4, dims);
 }
 
 const ep_kernel ep_kernels_space_depth[] = {
     {EP_OP_DEPTH_TO_SPACE, EP_ANY_DTYPE, EP_ISA_REF, EP_OPTIONS_DepthToSpaceOptions, "depth_to_space_any_ref",
-     prepare, eval},
+     prepare, ep_view_eval},
     {EP_OP_SPACE_TO_DEPTH, EP_ANY_DTYPE, EP_ISA_REF, EP_OPTIONS_SpaceToDepthOptions, "space_to_depth_any_ref",
-     prepare, eval},
+     prepare, ep_view_eval},
     EP_KERNEL_END,
 };

@@ -91,4 +91,31 @@ static inline void ep_view_copy(ep_context *ctx, const ep_view *v, const void *s
   ep_parallel_for(ctx, ep_view_rows(v), 1 + 16384 / (inner * (int64_t)v->es), ep_view_copy_rows, &job);
 }
 
+/* Prepare's first step for a view kernel: a zeroed persistent view of `in`'s element size. */
+static inline ep_status ep_view_alloc(ep_context *ctx, const ep_node *node, const ep_tensor *in, ep_view **out) {
+  ep_view *v = *out = ep_alloc_persistent(ctx, sizeof *v);
+  if (!v) return EP_ERROR_MEMORY;
+  memset(v, 0, sizeof *v);
+  v->es = ep_dtype_size(in->type);
+  if (v->es) return EP_OK;
+  return ep_kernel_fail(ctx, node, EP_ERROR_UNSUPPORTED, "%s tensor '%s' is not supported", ep_dtype_name(in->type),
+                        in->name);
+}
+
+/* Prepare's last step: the output shape, and the simplified view kept in node->user_data for ep_view_eval. */
+static inline ep_status ep_view_install(ep_context *ctx, ep_node *node, ep_view *v, int32_t out_rank,
+                                        const int32_t *out_dims) {
+  ep_status st = ep_set_shape(ctx, ep_output(ctx, node, 0), out_rank, out_dims);
+  if (st != EP_OK) return st;
+  ep_view_simplify(v);
+  node->user_data = v;
+  return EP_OK;
+}
+
+/* The eval of every view kernel: input 0 through the planned view into output 0. */
+static inline ep_status ep_view_eval(ep_context *ctx, ep_node *node) {
+  ep_view_copy(ctx, node->user_data, ep_input(ctx, node, 0)->data, ep_output(ctx, node, 0)->data);
+  return EP_OK;
+}
+
 #endif

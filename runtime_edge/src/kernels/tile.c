@@ -81,9 +81,8 @@ static ep_status prepare_broadcast_to(ep_context *ctx, ep_node *node) {
   if (rank < in->rank || rank > EP_MAX_RANK)
     return ep_kernel_fail(ctx, node, EP_ERROR_MODEL, "cannot broadcast rank %d to rank %d", in->rank, rank);
   if ((st = ep_check_type(ctx, node, out, in->type, "output")) != EP_OK) return st;
-  ep_view *v = ep_alloc_persistent(ctx, sizeof *v);
-  if (!v) return EP_ERROR_MEMORY;
-  if ((st = ep_element_size(ctx, node, in, &v->es)) != EP_OK) return st;
+  ep_view *v;
+  if ((st = ep_view_alloc(ctx, node, in, &v)) != EP_OK) return st;
   int64_t strides[EP_MAX_RANK];
   ep_strides(in->rank, in->dims, strides);
   v->rank = rank;
@@ -95,20 +94,12 @@ static ep_status prepare_broadcast_to(ep_context *ctx, ep_node *node) {
     v->dims[k] = d;
     v->strides[k] = di == 1 ? 0 : strides[ik];
   }
-  if ((st = ep_set_shape(ctx, out, rank, v->dims)) != EP_OK) return st;
-  ep_view_simplify(v);
-  node->user_data = v;
-  return EP_OK;
-}
-
-static ep_status eval_view(ep_context *ctx, ep_node *node) {
-  ep_view_copy(ctx, node->user_data, ep_input(ctx, node, 0)->data, ep_output(ctx, node, 0)->data);
-  return EP_OK;
+  return ep_view_install(ctx, node, v, rank, v->dims);
 }
 
 const ep_kernel ep_kernels_tile[] = {
     {EP_OP_TILE, EP_ANY_DTYPE, EP_ISA_REF, EP_OPTIONS_NONE, "tile_any_ref", prepare_tile, eval_tile},
     {EP_OP_BROADCAST_TO, EP_ANY_DTYPE, EP_ISA_REF, EP_OPTIONS_NONE, "broadcast_to_any_ref", prepare_broadcast_to,
-     eval_view},
+     ep_view_eval},
     EP_KERNEL_END,
 };

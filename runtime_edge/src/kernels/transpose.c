@@ -13,9 +13,8 @@ static ep_status prepare(ep_context *ctx, ep_node *node) {
     return ep_kernel_fail(ctx, node, EP_ERROR_MODEL, "perm '%s' has %zu entries for rank %d", perm->name,
                           ep_num_elements(perm), in->rank);
   if ((st = ep_check_type(ctx, node, out, in->type, "output")) != EP_OK) return st;
-  ep_view *v = ep_alloc_persistent(ctx, sizeof *v);
-  if (!v) return EP_ERROR_MEMORY;
-  if ((st = ep_element_size(ctx, node, in, &v->es)) != EP_OK) return st;
+  ep_view *v;
+  if ((st = ep_view_alloc(ctx, node, in, &v)) != EP_OK) return st;
   int64_t strides[EP_MAX_RANK];
   ep_strides(in->rank, in->dims, strides);
   int seen[EP_MAX_RANK] = {0};
@@ -26,18 +25,10 @@ static ep_status prepare(ep_context *ctx, ep_node *node) {
     v->dims[i] = in->dims[p];
     v->strides[i] = strides[p];
   }
-  if ((st = ep_set_shape(ctx, out, v->rank, v->dims)) != EP_OK) return st;
-  ep_view_simplify(v);
-  node->user_data = v;
-  return EP_OK;
-}
-
-static ep_status eval(ep_context *ctx, ep_node *node) {
-  ep_view_copy(ctx, node->user_data, ep_input(ctx, node, 0)->data, ep_output(ctx, node, 0)->data);
-  return EP_OK;
+  return ep_view_install(ctx, node, v, v->rank, v->dims);
 }
 
 const ep_kernel ep_kernels_transpose[] = {
-    {EP_OP_TRANSPOSE, EP_ANY_DTYPE, EP_ISA_REF, EP_OPTIONS_NONE, "transpose_any_ref", prepare, eval},
+    {EP_OP_TRANSPOSE, EP_ANY_DTYPE, EP_ISA_REF, EP_OPTIONS_NONE, "transpose_any_ref", prepare, ep_view_eval},
     EP_KERNEL_END,
 };

@@ -68,6 +68,22 @@ static inline ep_status ep_check_const_index(ep_context *ctx, const ep_node *nod
                         t->name);
 }
 
+/* A convolution's operands: input and filter (both rank 4), optional bias, one output. */
+static inline ep_status ep_check_conv_operands(ep_context *ctx, const ep_node *node) {
+  ep_status st = ep_check_arity(ctx, node, 2, 3, 1);
+  if (st != EP_OK) return st;
+  if ((st = ep_check_rank(ctx, node, ep_input(ctx, node, 0), 4, "input")) != EP_OK) return st;
+  return ep_check_rank(ctx, node, ep_input(ctx, node, 1), 4, "filter");
+}
+
+/* An optional per-channel operand (bias) holds one value per output channel. */
+static inline ep_status ep_check_channel_count(ep_context *ctx, const ep_node *node, const ep_tensor *t,
+                                               int32_t channels) {
+  if (!t || (int64_t)ep_num_elements(t) == channels) return EP_OK;
+  return ep_kernel_fail(ctx, node, EP_ERROR_MODEL, "bias '%s' has %zu values for %d output channels", t->name,
+                        ep_num_elements(t), channels);
+}
+
 static inline ep_status ep_copy_shape(ep_context *ctx, ep_tensor *out, const ep_tensor *in) {
   return ep_set_shape(ctx, out, in->rank, in->dims);
 }

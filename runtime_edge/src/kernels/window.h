@@ -43,4 +43,26 @@ static inline int ep_window_plan(ep_window *w, int padding) {
   return 1;
 }
 
+/* Option slots of a convolution's geometry (Conv2DOptions and DepthwiseConv2DOptions number them apart). */
+typedef struct ep_conv_slots {
+  int padding, stride_w, stride_h, dilation_w, dilation_h;
+} ep_conv_slots;
+
+/* Plans the window of an NHWC convolution of `in` [N,H,W,C] by `filter` [.,H,W,.] from the node's options. */
+static inline ep_status ep_conv_window(ep_context *ctx, const ep_node *node, const ep_tensor *in,
+                                       const ep_tensor *filter, ep_conv_slots s, ep_window *w) {
+  w->batch = in->dims[0];
+  w->in_h = in->dims[1];
+  w->in_w = in->dims[2];
+  w->filter_h = filter->dims[1];
+  w->filter_w = filter->dims[2];
+  w->stride_h = ep_opt_i32(node, s.stride_h, 1);
+  w->stride_w = ep_opt_i32(node, s.stride_w, 1);
+  w->dilation_h = ep_opt_i32(node, s.dilation_h, 1);
+  w->dilation_w = ep_opt_i32(node, s.dilation_w, 1);
+  if (!ep_window_plan(w, ep_opt_i8(node, s.padding, EP_PADDING_SAME)))
+    return ep_kernel_fail(ctx, node, EP_ERROR_MODEL, "invalid stride, dilation or padding");
+  return EP_OK;
+}
+
 #endif

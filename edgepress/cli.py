@@ -64,15 +64,51 @@ def main():
 @click.option("--input-shape", "input_shapes", multiple=True, metavar="NAME=D1,D2,...",
               help="fix an input's shape (source layout); repeatable")
 @click.option("--nhwc-io", is_flag=True, help="make image inputs/outputs NHWC (drops boundary transposes)")
-def convert(model, output, input_shapes, nhwc_io):
-    """Convert an .onnx or .tflite MODEL to a standard .tflite file."""
+@click.option("--prune", "prune_spec", metavar="KEY=VALUE,...",
+              help="prune after converting, e.g. channels=0.3 or sparsity=0.5,pattern=2:4 (see `edgepress prune`)")
+@click.option("--quantize", "scheme", type=click.Choice(["float16", "dynamic", "int8", "int16x8"]),
+              help="quantize after converting (and pruning); see `edgepress quantize`")
+@click.option("--calibration", type=click.Path(exists=True), metavar="DATA",
+              help="calibration samples for --prune and --quantize: image folder, .npy or .npz")
+@click.option("--io-type", default="float32", show_default=True, type=click.Choice(["float32", "int8", "uint8"]),
+              help="input/output type of a fully integer model")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False), help="write prune/quantize reports as JSON")
+def convert(model, output, input_shapes, nhwc_io, prune_spec, scheme, calibration, io_type, report_path):
+    """Convert an .onnx or .tflite MODEL to a standard .tflite file, optionally pruned and quantized."""
     from .convert import load
     from .convert.summary import summarize
     start = time.perf_counter()
     ir = load(model, input_shapes=parse_input_shapes(input_shapes), nhwc_io=nhwc_io)
+    reports = {}
+    if prune_spec:
+        from edgepress.prune import prune
+        from edgepress.prune.cli import parse_spec
+        ir, reports["prune"] = prune(ir, calibration=calibration, **parse_spec(prune_spec))
+    if scheme:
+        from edgepress.quantize import quantize
+        ir, reports["quantize"] = quantize(ir, scheme, calibration=calibration, io_type=io_type)
     size = ir.save(output)
     elapsed = time.perf_counter() - start
+    for report in reports.values():
+        click.echo(report.summary())
+    if report_path:
+        write_json(report_path, {name: report.to_dict() for name, report in reports.items()})
     click.echo(summarize(ir, size, elapsed, output))
+
+
+def write_json(path: str, data) -> None:
+    """Atomically, like every output file."""
+    import json
+    import os
+    import tempfile
+    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            json.dump(data, f, indent=2)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
 
 
 @main.command()

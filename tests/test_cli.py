@@ -112,3 +112,30 @@ def test_run_with_wrong_inputs(tmp_path):
     assert_clean_failure(code, stdout, err, "image")
     code, stdout, err = edgepress("run", EXAMPLE, "--input", f"image={tmp_path / 'nothere.npy'}")
     assert_clean_failure(code, stdout, err, "nothere.npy")
+
+
+def test_convert_prunes_and_quantizes_in_one_command(tmp_path):
+    """`convert --prune ... --quantize int8 --calibration` composes the passes; the result is a standard int8
+    model with float I/O that ai-edge-litert runs (its softmax output still sums to one)."""
+    import json
+
+    from ai_edge_litert.interpreter import Interpreter
+    rng = np.random.default_rng(3)
+    calib = rng.standard_normal((24, 1, 3, 64, 64)).astype(np.float32)
+    np.savez(tmp_path / "calib.npz", image=calib)
+    out, report = tmp_path / "small.tflite", tmp_path / "report.json"
+    code, stdout, err = edgepress("convert", EXAMPLE, "-o", out, "--prune", "channels=0.25", "--quantize", "int8",
+                                  "--calibration", tmp_path / "calib.npz", "--report", report)
+    assert code == 0, err
+    reports = json.loads(report.read_text())
+    assert set(reports) == {"prune", "quantize"}
+    interp = Interpreter(model_path=str(out))
+    interp.allocate_tensors()
+    detail = interp.get_input_details()[0]
+    assert detail["dtype"] == np.float32 and list(detail["shape"]) == [1, 3, 64, 64]
+    tensor_types = {d["dtype"] for d in interp.get_tensor_details()}
+    assert np.int8 in tensor_types
+    interp.set_tensor(detail["index"], calib[0])
+    interp.invoke()
+    probs = interp.get_tensor(interp.get_output_details()[0]["index"])
+    assert probs.shape == (1, 10) and abs(float(probs.sum()) - 1) < 0.05

@@ -11,6 +11,7 @@
 #include "../kernel.h"
 #include "channel_quant.h"
 #include "gemm.h"
+#include "gemm_weights.h"
 #include "quant.h"
 #include "util.h"
 #include "window.h"
@@ -27,8 +28,8 @@ typedef struct conv_params {
   int32_t in_c, out_c, groups, group_in, group_out, k;
   int64_t m;               /* output pixels: batch * out_h * out_w */
   int direct;              /* the input already is the im2col matrix */
-  int col_slot, pack_slot; /* scratch slots (-1 when unused) */
-  const void *packed;      /* packed constant filter, all groups; NULL when packed at eval */
+  int col_slot;            /* im2col scratch slot (-1 when unused) */
+  ep_gemm_weights weights; /* packed filter, all groups */
   float lo, hi;
   ep_channel_requant rq;
   int32_t *weight_sums;
@@ -44,8 +45,6 @@ typedef struct conv_job {
   int32_t group;
   int bias64; /* 16x8: the bias is int64 rather than int32 */
 } conv_job;
-
-static size_t group_packed_count(const conv_params *p) { return ep_gemm_packed_count(p->group_out, p->k); }
 
 /* Rows [m0, m1) of the im2col matrix of group g; out-of-image taps read `pad_byte` (0.0f for float, the
  * input zero point for int8, so that a padded tap contributes nothing after the input offset). */
@@ -95,7 +94,7 @@ static ep_status prepare_common(ep_context *ctx, ep_node *node, conv_params **ou
   p->k = w->filter_h * w->filter_w * p->group_in;
   p->m = (int64_t)w->batch * w->out_h * w->out_w;
   p->direct = w->filter_h == 1 && w->filter_w == 1 && w->stride_h == 1 && w->stride_w == 1 && p->groups == 1;
-  p->col_slot = p->pack_slot = -1;
+  p->col_slot = -1;
   node->user_data = p;
   *out_p = p;
   int32_t dims[4] = {w->batch, w->out_h, w->out_w, p->out_c};
@@ -111,12 +110,6 @@ static ep_status request_cols(ep_context *ctx, ep_node *node, conv_params *p, si
 
 /* ---- float32 ---- */
 
-static void pack_f32(const conv_params *p, const float *filter, float *packed) {
-  for (int32_t g = 0; g < p->groups; g++)
-    ep_gemm_pack_f32(filter + (size_t)g * p->group_out * p->k, p->group_out, p->k,
-                     packed + (size_t)g * group_packed_count(p));
-}
-
 static ep_status prepare_f32(ep_context *ctx, ep_node *node) {
   conv_params *p;
   ep_status st = prepare_common(ctx, node, &p);
@@ -127,52 +120,54 @@ static ep_status prepare_f32(ep_context *ctx, ep_node *node) {
   if ((st = ep_check_type(ctx, node, out, EP_FLOAT32, "output")) != EP_OK) return st;
   st = ep_activation_range_f32(ctx, node, ep_opt_i8(node, OPT_ACTIVATION, EP_ACT_NONE), &p->lo, &p->hi);
   if (st != EP_OK) return st;
-  size_t packed_bytes = (size_t)p->groups * group_packed_count(p) * sizeof(float);
-  if (filter->is_constant) {
-    float *packed = ep_alloc_persistent(ctx, packed_bytes ? packed_bytes : 1);
-    if (!packed) return EP_ERROR_MEMORY;
-    pack_f32(p, filter->data, packed);
-    p->packed = packed;
-  } else if ((st = ep_request_scratch(ctx, node, packed_bytes ? packed_bytes : 1, &p->pack_slot)) != EP_OK) {
+  if ((st = ep_gemm_weights_prepare_f32(ctx, node, filter, p->groups, p->group_out, p->k, &p->weights)) != EP_OK)
     return st;
-  }
   return request_cols(ctx, node, p, sizeof(float));
+}
+
+/* The GEMM's A matrix for output pixels [m0, m1) of group g: the input itself for a direct convolution, else
+ * the im2col block in this thread's scratch. *lda gets its row stride in elements. */
+static const void *block_matrix(const conv_job *j, size_t es, int pad_byte, int64_t m0, int64_t m1, int thread,
+                                int64_t *lda) {
+  const conv_params *p = j->p;
+  if (p->direct) {
+    *lda = p->in_c;
+    return j->in + (size_t)m0 * p->in_c * es;
+  }
+  uint8_t *cols = j->cols + (size_t)thread * MC * (size_t)p->k * es;
+  im2col(p, j->in, es, pad_byte, j->group, m0, m1, cols);
+  *lda = p->k;
+  return cols;
 }
 
 static void blocks_f32(void *arg, int64_t begin, int64_t end, int thread) {
   const conv_job *j = arg;
   const conv_params *p = j->p;
-  int32_t g = j->group;
-  const float *packed = (const float *)j->packed + (size_t)g * group_packed_count(p);
-  ep_gemm_f32_out o = {j->bias ? (const float *)j->bias + (size_t)g * p->group_out : NULL, p->lo, p->hi};
-  float *out = (float *)j->out + (size_t)g * p->group_out;
+  int32_t c0 = j->group * p->group_out;
+  const float *packed = (const float *)j->packed + (size_t)j->group * ep_gemm_group_count(&p->weights);
+  ep_gemm_f32_out o = {j->bias ? (const float *)j->bias + c0 : NULL, p->lo, p->hi};
+  float *out = (float *)j->out + c0;
   for (int64_t blk = begin; blk < end; blk++) {
-    int64_t m0 = blk * MC, m1 = m0 + MC < p->m ? m0 + MC : p->m;
-    if (p->direct) {
-      ep_gemm_f32((const float *)j->in + m0 * p->in_c, p->in_c, packed, p->group_out, p->k, out + m0 * p->out_c,
-                  p->out_c, 0, m1 - m0, &o);
-    } else {
-      uint8_t *cols = j->cols + (size_t)thread * MC * (size_t)p->k * sizeof(float);
-      im2col(p, j->in, sizeof(float), 0, g, m0, m1, cols);
-      ep_gemm_f32((const float *)cols, p->k, packed, p->group_out, p->k, out + m0 * p->out_c, p->out_c, 0, m1 - m0,
-                  &o);
-    }
+    int64_t m0 = blk * MC, m1 = m0 + MC < p->m ? m0 + MC : p->m, lda;
+    const float *a = block_matrix(j, sizeof(float), 0, m0, m1, thread, &lda);
+    ep_gemm_f32(a, lda, packed, p->group_out, p->k, out + m0 * p->out_c, p->out_c, 0, m1 - m0, &o);
   }
+}
+
+/* Runs `blocks` over every group, MC output pixels per work item. */
+static ep_status run_groups(ep_context *ctx, ep_node *node, const void *packed, ep_range_fn blocks) {
+  const conv_params *p = node->user_data;
+  ep_tensor *bias = ep_input(ctx, node, 2);
+  conv_job job = {p, ep_input(ctx, node, 0)->data, packed, bias ? bias->data : NULL, ep_output(ctx, node, 0)->data,
+                  p->col_slot >= 0 ? ep_scratch(ctx, node, p->col_slot) : NULL, 0, 0};
+  int64_t n = (p->m + MC - 1) / MC;
+  for (job.group = 0; job.group < p->groups; job.group++) ep_parallel_for(ctx, n, 1, blocks, &job);
+  return EP_OK;
 }
 
 static ep_status eval_f32(ep_context *ctx, ep_node *node) {
   const conv_params *p = node->user_data;
-  ep_tensor *bias = ep_input(ctx, node, 2);
-  conv_job job = {p, ep_input(ctx, node, 0)->data, p->packed, bias ? bias->data : NULL,
-                  ep_output(ctx, node, 0)->data, p->col_slot >= 0 ? ep_scratch(ctx, node, p->col_slot) : NULL, 0, 0};
-  if (!p->packed) {
-    float *packed = ep_scratch(ctx, node, p->pack_slot);
-    pack_f32(p, ep_input(ctx, node, 1)->data, packed);
-    job.packed = packed;
-  }
-  int64_t blocks = (p->m + MC - 1) / MC;
-  for (job.group = 0; job.group < p->groups; job.group++) ep_parallel_for(ctx, blocks, 1, blocks_f32, &job);
-  return EP_OK;
+  return run_groups(ctx, node, ep_gemm_weights_f32(ctx, node, ep_input(ctx, node, 1), &p->weights), blocks_f32);
 }
 
 /* ---- quantized: per-channel requantization constants shared by int8 and 16x8 ---- */
@@ -195,47 +190,30 @@ static ep_status prepare_s8(ep_context *ctx, ep_node *node) {
   if ((st = prepare_requant(ctx, node, p)) != EP_OK) return st;
   ep_tensor *filter = ep_input(ctx, node, 1), *bias = ep_input(ctx, node, 2);
   if (bias && (st = ep_check_type(ctx, node, bias, EP_INT32, "bias")) != EP_OK) return st;
-  const int8_t *f = filter->data;
-  p->weight_sums = ep_weight_sums_s8(ctx, f, p->out_c, p->k);
-  int16_t *packed = ep_alloc_persistent(ctx, (size_t)p->groups * group_packed_count(p) * sizeof(int16_t) + 1);
-  if (!p->weight_sums || !packed) return EP_ERROR_MEMORY;
-  for (int32_t g = 0; g < p->groups; g++)
-    ep_gemm_pack_s8(f + (size_t)g * p->group_out * p->k, p->group_out, p->k,
-                    packed + (size_t)g * group_packed_count(p));
-  p->packed = packed;
+  if ((st = ep_gemm_weights_prepare_s8(ctx, filter, p->groups, p->group_out, p->k, &p->weights)) != EP_OK) return st;
+  if (!(p->weight_sums = ep_weight_sums_s8(ctx, filter->data, p->out_c, p->k))) return EP_ERROR_MEMORY;
   return request_cols(ctx, node, p, 1);
 }
 
 static void blocks_s8(void *arg, int64_t begin, int64_t end, int thread) {
   const conv_job *j = arg;
   const conv_params *p = j->p;
-  int32_t g = j->group, c0 = g * p->group_out;
-  const int16_t *packed = (const int16_t *)j->packed + (size_t)g * group_packed_count(p);
-  ep_gemm_s8_out o = {j->bias ? (const int32_t *)j->bias + c0 : NULL, p->weight_sums + c0, p->rq.input_offset,
-                      p->rq.multiplier + c0, p->rq.shift + c0, p->rq.output_offset, p->rq.lo, p->rq.hi};
+  const ep_channel_requant *rq = &p->rq;
+  int32_t c0 = j->group * p->group_out;
+  const int16_t *packed = (const int16_t *)j->packed + (size_t)j->group * ep_gemm_group_count(&p->weights);
+  ep_gemm_s8_out o = {j->bias ? (const int32_t *)j->bias + c0 : NULL, p->weight_sums + c0, rq->input_offset,
+                      rq->multiplier + c0, rq->shift + c0, rq->output_offset, rq->lo, rq->hi};
   int8_t *out = (int8_t *)j->out + c0;
   for (int64_t blk = begin; blk < end; blk++) {
-    int64_t m0 = blk * MC, m1 = m0 + MC < p->m ? m0 + MC : p->m;
-    if (p->direct) {
-      ep_gemm_s8((const int8_t *)j->in + m0 * p->in_c, p->in_c, packed, p->group_out, p->k, out + m0 * p->out_c,
-                 p->out_c, 0, m1 - m0, &o);
-    } else {
-      uint8_t *cols = j->cols + (size_t)thread * MC * (size_t)p->k;
-      im2col(p, j->in, 1, (uint8_t)(int8_t)(-p->rq.input_offset), g, m0, m1, cols);
-      ep_gemm_s8((const int8_t *)cols, p->k, packed, p->group_out, p->k, out + m0 * p->out_c, p->out_c, 0, m1 - m0,
-                 &o);
-    }
+    int64_t m0 = blk * MC, m1 = m0 + MC < p->m ? m0 + MC : p->m, lda;
+    const int8_t *a = block_matrix(j, 1, (uint8_t)(int8_t)(-rq->input_offset), m0, m1, thread, &lda);
+    ep_gemm_s8(a, lda, packed, p->group_out, p->k, out + m0 * p->out_c, p->out_c, 0, m1 - m0, &o);
   }
 }
 
 static ep_status eval_s8(ep_context *ctx, ep_node *node) {
   const conv_params *p = node->user_data;
-  ep_tensor *bias = ep_input(ctx, node, 2);
-  conv_job job = {p, ep_input(ctx, node, 0)->data, p->packed, bias ? bias->data : NULL,
-                  ep_output(ctx, node, 0)->data, p->col_slot >= 0 ? ep_scratch(ctx, node, p->col_slot) : NULL, 0, 0};
-  int64_t blocks = (p->m + MC - 1) / MC;
-  for (job.group = 0; job.group < p->groups; job.group++) ep_parallel_for(ctx, blocks, 1, blocks_s8, &job);
-  return EP_OK;
+  return run_groups(ctx, node, p->weights.packed, blocks_s8);
 }
 
 /* ---- int16 activations, int8 filter ---- */

@@ -6,6 +6,7 @@
 #include "../kernel.h"
 #include "channel_quant.h"
 #include "gemm.h"
+#include "gemm_weights.h"
 #include "quant.h"
 #include "util.h"
 
@@ -17,8 +18,7 @@ enum { ROW_BLOCK = 4 * EP_GEMM_MR };
 typedef struct fc_params {
   int32_t batch, n, k;
   int split_rows;     /* parallelize over row blocks rather than channel panels */
-  const void *packed; /* constant weights packed at prepare, else NULL */
-  int pack_slot;
+  ep_gemm_weights weights;
   float lo, hi;
   ep_channel_requant rq;
   int32_t *weight_sums;
@@ -50,7 +50,6 @@ static ep_status prepare_common(ep_context *ctx, ep_node *node, fc_params **out_
   p->batch = (int32_t)(total / (size_t)p->k);
   if ((st = ep_check_channel_count(ctx, node, bias, p->n)) != EP_OK) return st;
   p->split_rows = p->batch >= 2 * ROW_BLOCK;
-  p->pack_slot = -1;
   node->user_data = p;
   *out_p = p;
   if (ep_opt_bool(node, OPT_KEEP_NUM_DIMS, 0)) {
@@ -83,15 +82,7 @@ static ep_status prepare_f32(ep_context *ctx, ep_node *node) {
   if ((st = ep_check_type(ctx, node, out, EP_FLOAT32, "output")) != EP_OK) return st;
   st = ep_activation_range_f32(ctx, node, ep_opt_i8(node, OPT_ACTIVATION, EP_ACT_NONE), &p->lo, &p->hi);
   if (st != EP_OK) return st;
-  size_t bytes = ep_gemm_packed_count(p->n, p->k) * sizeof(float) + 1;
-  if (w->is_constant) {
-    float *packed = ep_alloc_persistent(ctx, bytes);
-    if (!packed) return EP_ERROR_MEMORY;
-    ep_gemm_pack_f32(w->data, p->n, p->k, packed);
-    p->packed = packed;
-    return EP_OK;
-  }
-  return ep_request_scratch(ctx, node, bytes, &p->pack_slot);
+  return ep_gemm_weights_prepare_f32(ctx, node, w, 1, p->n, p->k, &p->weights);
 }
 
 static void units_f32(void *arg, int64_t begin, int64_t end, int thread) {
@@ -116,13 +107,8 @@ static void units_f32(void *arg, int64_t begin, int64_t end, int thread) {
 static ep_status eval_f32(ep_context *ctx, ep_node *node) {
   const fc_params *p = node->user_data;
   ep_tensor *bias = ep_input(ctx, node, 2);
-  fc_job job = {p, ep_input(ctx, node, 0)->data, p->packed, bias ? bias->data : NULL, NULL,
-                ep_output(ctx, node, 0)->data, 0};
-  if (!p->packed) {
-    float *packed = ep_scratch(ctx, node, p->pack_slot);
-    ep_gemm_pack_f32(ep_input(ctx, node, 1)->data, p->n, p->k, packed);
-    job.packed = packed;
-  }
+  fc_job job = {p, ep_input(ctx, node, 0)->data, ep_gemm_weights_f32(ctx, node, ep_input(ctx, node, 1), &p->weights),
+                bias ? bias->data : NULL, NULL, ep_output(ctx, node, 0)->data, 0};
   ep_parallel_for(ctx, units(p), 1, units_f32, &job);
   return EP_OK;
 }
@@ -144,13 +130,8 @@ static ep_status prepare_s8(ep_context *ctx, ep_node *node) {
   if ((st = prepare_requant(ctx, node, p)) != EP_OK) return st;
   ep_tensor *w = ep_input(ctx, node, 1), *bias = ep_input(ctx, node, 2);
   if (bias && (st = ep_check_type(ctx, node, bias, EP_INT32, "bias")) != EP_OK) return st;
-  const int8_t *wd = w->data;
-  p->weight_sums = ep_weight_sums_s8(ctx, wd, p->n, p->k);
-  int16_t *packed = ep_alloc_persistent(ctx, ep_gemm_packed_count(p->n, p->k) * sizeof(int16_t) + 1);
-  if (!p->weight_sums || !packed) return EP_ERROR_MEMORY;
-  ep_gemm_pack_s8(wd, p->n, p->k, packed);
-  p->packed = packed;
-  return EP_OK;
+  if ((st = ep_gemm_weights_prepare_s8(ctx, w, 1, p->n, p->k, &p->weights)) != EP_OK) return st;
+  return (p->weight_sums = ep_weight_sums_s8(ctx, w->data, p->n, p->k)) ? EP_OK : EP_ERROR_MEMORY;
 }
 
 static void units_s8(void *arg, int64_t begin, int64_t end, int thread) {
@@ -180,7 +161,7 @@ static void units_s8(void *arg, int64_t begin, int64_t end, int thread) {
 static ep_status eval_s8(ep_context *ctx, ep_node *node) {
   const fc_params *p = node->user_data;
   ep_tensor *bias = ep_input(ctx, node, 2);
-  fc_job job = {p, ep_input(ctx, node, 0)->data, p->packed, bias ? bias->data : NULL, NULL,
+  fc_job job = {p, ep_input(ctx, node, 0)->data, p->weights.packed, bias ? bias->data : NULL, NULL,
                 ep_output(ctx, node, 0)->data, 0};
   ep_parallel_for(ctx, units(p), 1, units_s8, &job);
   return EP_OK;

@@ -32,7 +32,8 @@ def floats(option: str, value: str | None, count: int | None = None) -> tuple | 
 @click.option("--scheme", required=True, type=click.Choice(SCHEMES), help="what to quantize, and to what")
 @click.option("--calibration", type=click.Path(exists=True), metavar="DATA",
               help="folder of images, .npy (one input) or .npz (keyed by input name)")
-@click.option("--io-type", default="float32", show_default=True, type=click.Choice(["float32", "int8", "uint8", "int16"]),
+@click.option("--io-type", default="float32", show_default=True,
+              type=click.Choice(["float32", "int8", "uint8", "int16"]),
               help="type of the model's inputs and outputs (full-integer schemes)")
 @click.option("--calibrator", default="minmax", show_default=True, type=click.Choice(sorted(CALIBRATORS)))
 @click.option("--keep-float", multiple=True, metavar="NAME_OR_OP_TYPE",

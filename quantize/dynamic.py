@@ -14,7 +14,7 @@ from edgepress.convert.passes.edit import Names
 
 from . import params as P
 from .bias_correction import corrected_bias
-from .integer import ASKED, KeptFloat
+from .plan import ASKED, KeptFloat
 from .prepare import expand_weights
 
 # op -> (weight input index, per-channel axis or None for one scale, options the hybrid kernel wants).
@@ -49,19 +49,27 @@ def quantize_dynamic(model: Model, keep=lambda op: False, means: dict | None = N
                 continue
             w = op.inputs[index]
             if id(w) not in cache:
-                q = P.weight_params(w.data, axis)
-                cache[id(w)] = Tensor.constant(names(f"{w.name}/int8"), P.quantize_array(w.data, q, "int8", narrow=True),
-                                               sources=list(w.sources))
-                cache[id(w)].quant = q
-            q = cache[id(w)]
-            bias = op.inputs[2] if len(op.inputs) > 2 else None
+                cache[id(w)] = int8_weights(w, axis, names)
             mean = (means or {}).get(op.inputs[0].name)
-            if bias is not None and bias.is_constant and mean is not None:
-                value = corrected_bias(op, bias.data, w.data, P.dequantize_array(q.data, q.quant), mean)
-                op.inputs[2] = Tensor.constant(names(f"{bias.name}/corrected"), value, sources=list(bias.sources))
-            op.inputs[index] = q
+            if len(op.inputs) > 2 and op.inputs[2] is not None and op.inputs[2].is_constant and mean is not None:
+                op.inputs[2] = corrected(op, op.inputs[2], w, cache[id(w)], mean, names)
+            op.inputs[index] = cache[id(w)]
             op.options.update(options)
     return model, kept
+
+
+def int8_weights(w: Tensor, axis: int | None, names: Names) -> Tensor:
+    q = P.weight_params(w.data, axis)
+    t = Tensor.constant(names(f"{w.name}/int8"), P.quantize_array(w.data, q, "int8", narrow=True),
+                        sources=list(w.sources))
+    t.quant = q
+    return t
+
+
+def corrected(op, bias: Tensor, w: Tensor, wq: Tensor, mean, names: Names) -> Tensor:
+    """A new float bias that cancels the int8 weights' mean output shift (the old one may be shared)."""
+    value = corrected_bias(op, bias.data, w.data, P.dequantize_array(wq.data, wq.quant), mean)
+    return Tensor.constant(names(f"{bias.name}/corrected"), value, sources=list(bias.sources))
 
 
 def why_float(op, index: int, keep) -> str | None:

@@ -14,32 +14,24 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from edgepress.convert.ir import Graph, Model, Op, QuantParams, Tensor
-from edgepress.convert.passes.edit import Names, same_quant
+from edgepress.convert.passes.edit import Names
 from edgepress.errors import UsageError
 
 from . import params as P
 from .bias_correction import corrected_bias
+from .plan import activation_inputs, assign_params, is_float, plan
 from .prepare import expand_weights
-from .spec import FIXED, FIXED_OUTPUT, FREE, SAME, SHARED, Rule, rule_for
+from .spec import SAME, SHARED, Rule
 
 ACTIVATIONS = ("int8", "int16")
 IO_TYPES = {"int8": ("float32", "int8", "uint8"), "int16": ("float32", "int16")}
 BIAS_TYPE = {"int8": "int32", "int16": "int64"}
-ASKED = "kept float as asked"
-
-
-@dataclass
-class KeptFloat:
-    op: str  # the op's label: its source node names
-    op_type: str
-    reason: str
-    chosen: bool = False  # by request or by design (not worth quantizing), rather than for lack of a kernel
 
 
 @dataclass
 class Outcome:
     model: Model
-    kept_float: list = field(default_factory=list)  # KeptFloat, in graph order
+    kept_float: list = field(default_factory=list)  # plan.KeptFloat, in graph order
     tensor_map: dict = field(default_factory=dict)  # float tensor name -> tensor holding its value now
 
 
@@ -60,116 +52,6 @@ def quantize_integer(model: Model, ranges: dict, activation: str = "int8", io_ty
     rewriter = Rewriter(graph, rules, params, activation, io_type, means or {})
     rewriter.run()
     return Outcome(model, kept, rewriter.tensor_map())
-
-
-def is_float(t: Tensor | None) -> bool:
-    return t is not None and t.dtype == "float32"
-
-
-def activation_inputs(op: Op, rule: Rule) -> list[Tensor]:
-    """Run-time float inputs the integer kernel reads (not weights or biases, which are constants)."""
-    return [t for i, t in enumerate(op.inputs) if is_float(t) and not t.is_constant]
-
-
-def plan(graph: Graph, ranges: dict, activation: str, keep) -> tuple[dict, list]:
-    """id(op) -> Rule for the ops that become integer; KeptFloat for the float ops that stay float."""
-    rules, kept = {}, []
-    for op in graph.ops:
-        floats = [t for t in (*op.inputs, *op.outputs) if t is not None and t.dtype.startswith("float")]
-        if not floats:
-            continue  # integer-only (shape arithmetic): nothing to quantize
-        rule = rule_for(op.type, activation)
-        reason = why_float(op, rule, ranges, activation, keep)
-        if reason:
-            kept.append(KeptFloat(op.label, op.type, reason, chosen=reason == ASKED))
-        else:
-            rules[id(op)] = rule
-    return rules, kept
-
-
-def why_float(op: Op, rule: Rule | None, ranges: dict, activation: str, keep) -> str | None:
-    if keep(op):
-        return ASKED
-    if rule is None:
-        return f"no {'int16x8' if activation == 'int16' else 'int8'} kernel for {op.type}"
-    other = [t for t in (*op.inputs, *op.outputs) if t is not None and t.dtype in ("float16", "float64")]
-    if other:
-        return f"tensor '{other[0].name}' is {other[0].dtype}"
-    for i in rule.weights:
-        w = op.inputs[i] if i < len(op.inputs) else None
-        if is_float(w) and not w.is_constant and rule.weights[i] is not None:
-            return f"its weights '{w.name}' are computed at run time"
-    if rule.bias and is_float(bias := op.inputs[rule.bias[0]] if rule.bias[0] < len(op.inputs) else None) \
-            and not bias.is_constant:
-        return f"its bias '{bias.name}' is computed at run time"
-    missing = [t.name for t in (*op.inputs, *op.outputs) if is_float(t) and not t.is_constant and t.name not in ranges]
-    if missing:
-        return f"no calibration statistics for '{missing[0]}'"
-    return None
-
-
-def assign_params(graph: Graph, rules: dict, ranges: dict, activation: str, io_type: str) -> dict:
-    """id(tensor) -> QuantParams for every float activation an integer op reads or writes, and for the
-    graph's inputs and outputs when they become integer."""
-    params: dict[int, QuantParams] = {}
-
-    def from_range(t: Tensor) -> QuantParams:
-        if id(t) not in params:
-            params[id(t)] = P.activation_params(*ranges[t.name], activation)
-        return params[id(t)]
-
-    if io_type != "float32":
-        for t in (*graph.inputs, *graph.outputs):
-            if is_float(t) and t.name in ranges:
-                from_range(t)
-    producers, consumers = graph.producers(), graph.consumers()
-    outputs = {id(t) for t in graph.outputs}
-    for op in graph.ops:
-        rule = rules.get(id(op))
-        if rule is None:
-            continue
-        ins = activation_inputs(op, rule)
-        for t in ins:
-            from_range(t)
-        outs = [t for t in op.outputs if is_float(t)]
-        if not outs:
-            continue
-        if rule.output == FIXED:
-            scale, zero = FIXED_OUTPUT[(op.type, activation)]
-            q = QuantParams(scale, zero)
-        elif rule.output == SAME and ins:
-            q = params[id(ins[0])]
-        elif rule.output == SHARED:
-            q = shared_params(op, ins + outs, ranges, activation)
-            for t in ins:
-                if can_retarget(t, op, producers, consumers, rules, outputs):
-                    params[id(t)] = q
-        else:
-            q = from_range(outs[0])
-        for t in outs:
-            params[id(t)] = replace(q)
-    return params
-
-
-def shared_params(op: Op, tensors: list, ranges: dict, activation: str) -> QuantParams:
-    """One set of parameters covering every float input (constants included) and the output."""
-    lo, hi = 0.0, 0.0
-    for t in tensors:
-        a, b = ranges[t.name]
-        lo, hi = min(lo, a), max(hi, b)
-    for t in op.inputs:
-        if is_float(t) and t.is_constant and t.data.size:
-            lo, hi = min(lo, float(t.data.min())), max(hi, float(t.data.max()))
-    return P.activation_params(lo, hi, activation)
-
-
-def can_retarget(t: Tensor, op: Op, producers: dict, consumers: dict, rules: dict, outputs: set) -> bool:
-    """An input may take the shared parameters itself (no requantization) when its producer chooses its
-    output parameters freely and `op` is its only reader."""
-    producer = producers.get(id(t))
-    rule = rules.get(id(producer)) if producer is not None else None
-    return (rule is not None and rule.output == FREE and id(t) not in outputs
-            and [id(c) for c in consumers.get(id(t), [])] == [id(op)])
 
 
 class Rewriter:
@@ -250,35 +132,41 @@ class Rewriter:
     # -- ops ------------------------------------------------------------------------------------------
     def integer_op(self, op: Op, rule: Rule) -> None:
         floats = list(op.inputs)  # before quantization: what bias correction compares against
-        shared = None
-        if rule.output in (SAME, SHARED):
-            ins = activation_inputs(op, rule)
-            outs = [t for t in op.outputs if is_float(t)]
-            shared = self.params[id(outs[0])] if outs else self.params[id(ins[0])] if ins else None
+        shared = self.shared_params(op, rule)
         for i, t in enumerate(op.inputs):
-            if not is_float(t) and not (t is not None and id(t) in self.int_of):
-                continue
-            if i in rule.weights and t.is_constant:
-                op.inputs[i] = self.weight(t, rule.weights[i])
-            elif rule.bias and i == rule.bias[0] and t.is_constant:
-                continue  # needs the quantized input and weights; done below
-            elif t.is_constant:
-                q = shared or self.constant_params(t)
-                op.inputs[i] = self.constant(t, q, self.activation)
-            else:
-                q = self.params[id(t)] if rule.output != SHARED else shared
-                op.inputs[i] = self.as_int(t, q)
+            if is_float(t) or (t is not None and id(t) in self.int_of):
+                op.inputs[i] = self.integer_input(rule, i, t, shared)
         if rule.bias and rule.bias[0] < len(op.inputs) and is_float(op.inputs[rule.bias[0]]):
-            b, x, w = (op.inputs[i] for i in rule.bias)
-            mean = self.means.get(floats[rule.bias[1]].name)
-            value = corrected_bias(op, b.data, floats[rule.bias[2]].data, P.dequantize_array(w.data, w.quant), mean)
-            op.inputs[rule.bias[0]] = self.bias(b, value, x.quant, w.quant)
+            op.inputs[rule.bias[0]] = self.integer_bias(op, rule, floats)
         if self.activation == "int16":
             op.options.update(rule.int16_options)
         self.ops.append(op)
         for j, t in enumerate(op.outputs):
             if is_float(t):
                 self.integer_output(op, j, t)
+
+    def shared_params(self, op: Op, rule: Rule) -> QuantParams | None:
+        """The one set of parameters of a SAME or SHARED op (its output's), else None."""
+        if rule.output not in (SAME, SHARED):
+            return None
+        ins, outs = activation_inputs(op), [t for t in op.outputs if is_float(t)]
+        return self.params[id(outs[0])] if outs else self.params[id(ins[0])] if ins else None
+
+    def integer_input(self, rule: Rule, i: int, t: Tensor, shared: QuantParams | None) -> Tensor:
+        if i in rule.weights and t.is_constant:
+            return self.weight(t, rule.weights[i])
+        if rule.bias and i == rule.bias[0] and t.is_constant:
+            return t  # quantized once the input and the weights are (integer_bias)
+        if t.is_constant:
+            return self.constant(t, shared or self.constant_params(t), self.activation)
+        return self.as_int(t, shared if rule.output == SHARED else self.params[id(t)])
+
+    def integer_bias(self, op: Op, rule: Rule, floats: list) -> Tensor:
+        """int32 (int64) bias at input scale x weight scale, corrected for the weights' mean shift."""
+        b, x, w = (op.inputs[i] for i in rule.bias)
+        mean = self.means.get(floats[rule.bias[1]].name)
+        value = corrected_bias(op, b.data, floats[rule.bias[2]].data, P.dequantize_array(w.data, w.quant), mean)
+        return self.bias(b, value, x.quant, w.quant)
 
     def integer_output(self, op: Op, j: int, t: Tensor) -> None:
         q = self.params[id(t)]
@@ -337,7 +225,7 @@ class Rewriter:
         q = P.bias_params(input_q, weight_q)
         key = (id(b), "bias", q.scale.tobytes(), np.asarray(value).tobytes())
         if key not in self.cache:
-            data = P.quantize_bias(np.broadcast_to(value, q.scale.shape), q, BIAS_TYPE[self.activation])
+            data = P.quantize_bias(value, q, BIAS_TYPE[self.activation])
             self.cache[key] = self.const_tensor(b, data, q)
         return self.cache[key]
 

@@ -7,7 +7,7 @@ per tensor); integer inputs (shapes, axes, indices) are left alone.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 # How an op's float output parameters are chosen.
 FREE = "free"      # from the calibrated range of the output
@@ -80,8 +80,15 @@ FIXED_OUTPUT = {
 }
 
 
+# int16x8 FULLY_CONNECTED keeps one weight scale: tflite-runtime 2.14's int16 kernel reads only the first
+# scale of per-channel weights (its results are garbage), while it handles per-tensor ones.
+INT16_WEIGHTS = {"FULLY_CONNECTED": {1: None}}
+
+
 def rule_for(op_type: str, activation: str) -> Rule | None:
     rule = RULES.get(op_type)
     if rule is None or (activation == "int16" and not rule.int16):
         return None
+    if activation == "int16" and op_type in INT16_WEIGHTS:
+        return replace(rule, weights=INT16_WEIGHTS[op_type])
     return rule

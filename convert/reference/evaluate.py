@@ -10,8 +10,9 @@ from ..ir import Graph, Op
 
 def evaluate_op(op: Op, inputs: list) -> list[np.ndarray]:
     """Run one op on NumPy inputs; returns one array per op output, cast to the output tensors' dtypes."""
+    from .quantized import quantized_reference
     from .registry import REFERENCE
-    fn = REFERENCE.get(op.type)
+    fn = quantized_reference(op) or REFERENCE.get(op.type)
     if fn is None:
         raise EdgepressError(f"no reference implementation for {op.type} (op {op.label})")
     result = fn(op, *inputs)

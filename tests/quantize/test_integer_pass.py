@@ -5,7 +5,7 @@ stay float between DEQUANTIZE and QUANTIZE and are named."""
 import numpy as np
 import pytest
 
-from edgepress.convert.ir import Op, Tensor
+from edgepress.convert.ir import Op
 from edgepress.quantize.integer import quantize_integer
 from edgepress.quantize.select import keep_float_matcher
 
@@ -92,6 +92,8 @@ def test_int16x8(net):
     assert conv.inputs[1].dtype == "int8" and conv.inputs[2].dtype == "int64"
     assert by_source(q, "add").options["pot_scale_int16"] is False
     assert params(by_source(q, "softmax").outputs[0]) == (1 / 32768, 0)
+    g = quantize_integer(model, ranges, activation="int16", io_type="int16").model.graph
+    assert g.inputs[0].dtype == g.outputs[0].dtype == "int16" and g.ops[0].type != "QUANTIZE"
 
 
 def test_op_without_integer_kernel_stays_float_between_dequantize_and_quantize():

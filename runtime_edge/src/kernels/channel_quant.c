@@ -1,7 +1,6 @@
 /* Per-output-channel requantization constants (see channel_quant.h). */
 #include "channel_quant.h"
 
-#include "quant.h"
 #include "util.h"
 
 ep_status ep_prepare_channel_requant(ep_context *ctx, const ep_node *node, int32_t channels, int activation,

@@ -4,6 +4,7 @@
 #define EP_KERNELS_CHANNEL_QUANT_H
 
 #include "../kernel.h"
+#include "quant.h"
 
 typedef struct ep_channel_requant {
   int32_t *multiplier, *shift; /* per output channel: input_scale * weight_scale / output_scale */
@@ -21,6 +22,18 @@ ep_status ep_check_bias_16x8(ep_context *ctx, const ep_node *node, const ep_tens
 
 /* Persistent per-channel sums of an int8 [n, k] weight matrix (for the input zero-point correction). */
 int32_t *ep_weight_sums_s8(ep_context *ctx, const int8_t *w, int32_t n, int32_t k);
+
+/* Output value of channel c from an int32 accumulator (int8 kernels). */
+static inline int32_t ep_requant_s32(const ep_channel_requant *r, int32_t acc, int32_t c) {
+  int32_t v = ep_mul_by_quantized_multiplier(acc, r->multiplier[c], r->shift[c]) + r->output_offset;
+  return ep_clamp_i32(v, r->lo, r->hi);
+}
+
+/* Output value of channel c from a 64-bit accumulator (16x8 convolutions: 16-bit reduced multiplier). */
+static inline int32_t ep_requant_s64(const ep_channel_requant *r, int64_t acc, int32_t c) {
+  int32_t v = ep_mul_by_quantized_multiplier64(acc, r->multiplier[c], r->shift[c]) + r->output_offset;
+  return ep_clamp_i32(v, r->lo, r->hi);
+}
 
 /* Bias value c of a 16x8 kernel, stored as int64 or int32. */
 static inline int64_t ep_bias_16x8(const void *bias, int bias64, int32_t c) {

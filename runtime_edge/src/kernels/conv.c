@@ -46,6 +46,16 @@ typedef struct conv_job {
   int bias64; /* 16x8: the bias is int64 rather than int32 */
 } conv_job;
 
+/* One tap's channels. Few channels (an RGB input layer: 12 bytes) are copied word by word, since a memcpy call
+ * per tap would cost more than the copy. */
+static void copy_taps(uint8_t *restrict dst, const uint8_t *restrict src, size_t bytes) {
+  if (bytes > 32 || bytes % 4 != 0) {
+    memcpy(dst, src, bytes);
+    return;
+  }
+  for (size_t i = 0; i < bytes; i += 4) memcpy(dst + i, src + i, 4);
+}
+
 /* Rows [m0, m1) of the im2col matrix of group g; out-of-image taps read `pad_byte` (0.0f for float, the
  * input zero point for int8, so that a padded tap contributes nothing after the input offset). */
 static void im2col(const conv_params *p, const uint8_t *in, size_t es, int pad_byte, int32_t g, int64_t m0,
@@ -63,7 +73,7 @@ static void im2col(const conv_params *p, const uint8_t *in, size_t es, int pad_b
           memset(dst, pad_byte, chunk);
         } else {
           size_t off = ((size_t)((b * w->in_h + iy) * w->in_w + ix) * p->in_c + (size_t)g * p->group_in) * es;
-          memcpy(dst, in + off, chunk);
+          copy_taps(dst, in + off, chunk);
         }
       }
     }
@@ -253,8 +263,7 @@ static void rows_s16(void *arg, int64_t begin, int64_t end, int thread) {
           }
         }
         acc += ep_bias_16x8(j->bias, j->bias64, oc);
-        int32_t v = ep_mul_by_quantized_multiplier64(acc, p->rq.multiplier[oc], p->rq.shift[oc]) + p->rq.output_offset;
-        out[(size_t)ox * p->out_c + oc] = (int16_t)ep_clamp_i32(v, p->rq.lo, p->rq.hi);
+        out[(size_t)ox * p->out_c + oc] = (int16_t)ep_requant_s64(&p->rq, acc, oc);
       }
     }
   }

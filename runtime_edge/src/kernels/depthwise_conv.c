@@ -1,7 +1,8 @@
 /* DEPTHWISE_CONV_2D: NHWC input, 1HW(C*M) filter, optional bias, fused activation; output channel
- * oc = ic * M + m reads input channel ic. For every output pixel the taps are accumulated across the whole
- * channel row at once (contiguous in input, filter and output), which the compiler vectorizes; rows of
- * output pixels are split across threads. int8 follows TFLite's per-channel requantization; int16
+ * oc = ic * M + m reads input channel ic. Rows of output pixels are split across threads. float with M = 1
+ * runs register-blocked channel tiles (dw_tile.h) over spans of output pixels that share their taps (the
+ * interior columns as one span); other cases accumulate whole channel rows (contiguous in input, filter and
+ * output) per tap, which the compiler vectorizes. int8 follows TFLite's per-channel requantization; int16
  * activations with int8 filters (16x8) accumulate in 64 bits like TFLite's reference kernel. */
 #include "../kernel.h"
 #include "channel_quant.h"
@@ -104,27 +105,41 @@ static void pixel_generic_f32(const dw_job *j, int64_t b, int64_t oy, int32_t ox
   ep_vec_clamp(acc, p->lo, p->hi, C);
 }
 
-/* Multiplier 1: gather the pixel's in-image taps once, then run register-blocked channel tiles over them. */
-static void pixel_f32(const dw_job *j, int64_t b, int64_t oy, int32_t ox, float *out) {
+/* Multiplier 1: output pixels [ox0, ox1) of row (b, oy), whose taps all lie in the image or are all cut at the
+ * same kernel positions (only true for interior columns when ox1 - ox0 > 1). The taps of the first pixel are
+ * gathered once, then register-blocked channel tiles run over the whole span. */
+static void span_f32(const dw_job *j, int64_t b, int64_t oy, int32_t ox0, int32_t ox1, float *out_row) {
   const dw_params *p = j->p;
   const ep_window *w = &p->w;
   const float *in = j->in, *filter = j->filter, *bias = j->bias;
   int32_t C = p->out_c;
   const float *x[MAX_TAPS], *f[MAX_TAPS];
   int n = 0;
-  FOR_EACH_TAP(w, b, oy, ox, {
+  FOR_EACH_TAP(w, b, oy, ox0, {
     x[n] = in + pix * C;
     f[n++] = filter + tap * C;
   })
-  int32_t c = 0;
-  for (; c + 8 <= C; c += 8) ep_dw_tile8_f32(n, x, f, c, bias, p->lo, p->hi, out);
-  for (; c + 4 <= C; c += 4) ep_dw_tile4_f32(n, x, f, c, bias, p->lo, p->hi, out);
-  for (; c < C; c++) {
-    float v = 0.0f;
-    for (int t = 0; t < n; t++) v += x[t][c] * f[t][c];
-    v += bias ? bias[c] : 0.0f;
-    out[c] = v < p->lo ? p->lo : (v > p->hi ? p->hi : v);
-  }
+  ep_dw_run r = {n, x, f, (int64_t)w->stride_w * C, bias, p->lo, p->hi};
+  int32_t npix = ox1 - ox0, c = 0;
+  float *out = out_row + (int64_t)ox0 * C;
+  for (; c + 8 <= C; c += 8) ep_dw_tile8_f32(&r, npix, c, out, C);
+  for (; c + 4 <= C; c += 4) ep_dw_tile4_f32(&r, npix, c, out, C);
+  for (; c < C; c++)
+    for (int32_t px = 0; px < npix; px++) {
+      float v = 0.0f;
+      for (int t = 0; t < n; t++) v += x[t][px * r.step + c] * f[t][c];
+      v += bias ? bias[c] : 0.0f;
+      out[(int64_t)px * C + c] = v < p->lo ? p->lo : (v > p->hi ? p->hi : v);
+    }
+}
+
+/* Output columns [*lo, *hi) whose horizontal taps all lie inside the image. */
+static void interior_columns(const ep_window *w, int32_t *lo, int32_t *hi) {
+  int64_t first = (w->pad_left + w->stride_w - 1) / w->stride_w;
+  int64_t reach = (int64_t)w->in_w - 1 + w->pad_left - (int64_t)(w->filter_w - 1) * w->dilation_w;
+  int64_t last = reach < 0 ? -1 : reach / w->stride_w;
+  *lo = (int32_t)(first < w->out_w ? first : w->out_w);
+  *hi = (int32_t)(last + 1 > *lo ? (last + 1 < w->out_w ? last + 1 : w->out_w) : *lo);
 }
 
 static void rows_f32(void *arg, int64_t begin, int64_t end, int thread) {
@@ -133,13 +148,18 @@ static void rows_f32(void *arg, int64_t begin, int64_t end, int thread) {
   const dw_params *p = j->p;
   const ep_window *w = &p->w;
   int blocked = p->mult == 1 && (int64_t)w->filter_h * w->filter_w <= MAX_TAPS;
+  int32_t lo, hi;
+  interior_columns(w, &lo, &hi);
   for (int64_t row = begin; row < end; row++) {
     int64_t b = row / w->out_h, oy = row % w->out_h;
-    for (int32_t ox = 0; ox < w->out_w; ox++) {
-      float *out = (float *)j->out + (row * w->out_w + ox) * p->out_c;
-      if (blocked) pixel_f32(j, b, oy, ox, out);
-      else pixel_generic_f32(j, b, oy, ox, out);
+    float *out = (float *)j->out + row * w->out_w * p->out_c;
+    if (!blocked) {
+      for (int32_t ox = 0; ox < w->out_w; ox++) pixel_generic_f32(j, b, oy, ox, out + (int64_t)ox * p->out_c);
+      continue;
     }
+    for (int32_t ox = 0; ox < lo; ox++) span_f32(j, b, oy, ox, ox + 1, out);
+    if (hi > lo) span_f32(j, b, oy, lo, hi, out);
+    for (int32_t ox = hi; ox < w->out_w; ox++) span_f32(j, b, oy, ox, ox + 1, out);
   }
 }
 
@@ -189,9 +209,7 @@ static void rows_s8(void *arg, int64_t begin, int64_t end, int thread) {
       })
       int8_t *out = (int8_t *)j->out + (row * w->out_w + ox) * C;
       for (int32_t c = 0; c < C; c++) {
-        int32_t v = acc[c] + (bias ? bias[c] : 0);
-        v = ep_mul_by_quantized_multiplier(v, p->rq.multiplier[c], p->rq.shift[c]) + p->rq.output_offset;
-        out[c] = (int8_t)ep_clamp_i32(v, p->rq.lo, p->rq.hi);
+        out[c] = (int8_t)ep_requant_s32(&p->rq, acc[c] + (bias ? bias[c] : 0), c);
       }
     }
   }
@@ -220,8 +238,7 @@ static void rows_s16(void *arg, int64_t begin, int64_t end, int thread) {
         int64_t acc = 0;
         FOR_EACH_TAP(w, b, oy, ox, { acc += (int64_t)in[pix * p->in_c + c / M] * filter[tap * C + c]; })
         acc += ep_bias_16x8(j->bias, j->bias64, c);
-        int32_t v = ep_mul_by_quantized_multiplier64(acc, p->rq.multiplier[c], p->rq.shift[c]) + p->rq.output_offset;
-        out[c] = (int16_t)ep_clamp_i32(v, p->rq.lo, p->rq.hi);
+        out[c] = (int16_t)ep_requant_s64(&p->rq, acc, c);
       }
     }
   }

@@ -152,8 +152,9 @@ static void units_s8(void *arg, int64_t begin, int64_t end, int thread) {
       n0 = (int32_t)u * EP_GEMM_NR;
       nn = p->n - n0 < EP_GEMM_NR ? p->n - n0 : EP_GEMM_NR;
     }
-    ep_gemm_s8_out o = {bias ? bias + n0 : NULL, p->weight_sums + n0, p->rq.input_offset, p->rq.multiplier + n0,
-                        p->rq.shift + n0, p->rq.output_offset, p->rq.lo, p->rq.hi};
+    const ep_channel_requant *rq = &p->rq;
+    ep_gemm_s8_out o = {bias ? bias + n0 : NULL, p->weight_sums + n0, rq->input_offset, rq->multiplier + n0,
+                        rq->shift + n0, rq->output_offset, rq->lo, rq->hi};
     ep_gemm_s8(in, p->k, packed + (size_t)n0 * p->k, nn, p->k, out + n0, p->n, m0, m1, &o);
   }
 }
@@ -190,8 +191,8 @@ static void units_s16(void *arg, int64_t begin, int64_t end, int thread) {
       int64_t acc = 0;
       for (int32_t i = 0; i < p->k; i++) acc += (int64_t)in[m * p->k + i] * w[(size_t)c * p->k + i];
       acc += ep_bias_16x8(j->bias, j->bias64, c);
-      int32_t v = ep_mul_by_quantized_multiplier_full64(acc, p->rq.multiplier[c], p->rq.shift[c]) + p->rq.output_offset;
-      out[m * p->n + c] = (int16_t)ep_clamp_i32(v, p->rq.lo, p->rq.hi);
+      int32_t v = ep_mul_by_quantized_multiplier_full64(acc, p->rq.multiplier[c], p->rq.shift[c]);
+      out[m * p->n + c] = (int16_t)ep_clamp_i32(v + p->rq.output_offset, p->rq.lo, p->rq.hi);
     }
   }
 }

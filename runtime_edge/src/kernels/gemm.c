@@ -22,28 +22,26 @@ void ep_gemm_pack_s8(const int8_t *b, int32_t n, int32_t k, int16_t *packed) {
   }
 }
 
-/* Rows [i0, i0 + mr) of C, columns [n0, n0 + nr), over K block [k0, k1); `first`/`last` K block flags. */
-static void block_f32(const float *a, int64_t lda, const float *panel, int32_t k0, int32_t k1, float *c, int64_t ldc,
-                      int64_t i0, int mr, int32_t n0, int32_t nr, int first, int last, const ep_gemm_f32_out *out) {
-  float acc[MR * NR];
-  for (int i = 0; i < mr; i++)
-    for (int j = 0; j < NR; j++) acc[i * NR + j] = first || j >= nr ? 0.0f : c[(i0 + i) * ldc + n0 + j];
-  const float *b = panel + (size_t)k0 * NR, *a0 = a + i0 * lda + k0;
-  if (mr == MR) ep_gemm_tile4_f32(k1 - k0, a0, a0 + lda, a0 + 2 * lda, a0 + 3 * lda, b, acc);
+/* Rows [i0, i0 + mr) of C (mr <= MR) over one K block of a panel. */
+static void rows_f32(int32_t kc, const float *a, int64_t lda, const float *b, float *c, int64_t ldc, int mr,
+                     const ep_gemm_tile_out *o) {
+  if (mr == MR) ep_gemm_tile4_f32(kc, a, lda, b, c, ldc, o);
   else
-    for (int i = 0; i < mr; i++) ep_gemm_tile1_f32(k1 - k0, a0 + i * lda, b, acc + i * NR);
-  for (int i = 0; i < mr; i++) {
-    float *dst = c + (i0 + i) * ldc + n0;
-    const float *row = acc + i * NR;
-    if (!last) {
-      for (int j = 0; j < nr; j++) dst[j] = row[j];
-      continue;
-    }
-    for (int j = 0; j < nr; j++) {
-      float v = row[j] + (out->bias ? out->bias[n0 + j] : 0.0f);
-      dst[j] = v < out->lo ? out->lo : (v > out->hi ? out->hi : v);
-    }
-  }
+    for (int i = 0; i < mr; i++) ep_gemm_tile1_f32(kc, a + i * lda, b, c + i * ldc, o);
+}
+
+/* The last, narrower panel (nr < NR columns) goes through an NR-wide copy of the tile and of its bias. */
+static void edge_rows_f32(int32_t kc, const float *a, int64_t lda, const float *b, float *c, int64_t ldc, int mr,
+                          int32_t nr, const ep_gemm_tile_out *o) {
+  float tile[MR * NR], bias[NR];
+  ep_gemm_tile_out eo = *o;
+  for (int j = 0; j < NR; j++) bias[j] = o->bias && j < nr ? o->bias[j] : 0.0f;
+  eo.bias = bias;
+  for (int i = 0; i < mr; i++)
+    for (int j = 0; j < NR; j++) tile[i * NR + j] = o->accumulate && j < nr ? c[i * ldc + j] : 0.0f;
+  rows_f32(kc, a, lda, b, tile, NR, mr, &eo);
+  for (int i = 0; i < mr; i++)
+    for (int j = 0; j < nr; j++) c[i * ldc + j] = tile[i * NR + j];
 }
 
 void ep_gemm_f32(const float *a, int64_t lda, const float *packed, int32_t n, int32_t k, float *c, int64_t ldc,
@@ -52,9 +50,15 @@ void ep_gemm_f32(const float *a, int64_t lda, const float *packed, int32_t n, in
     int32_t k1 = k - k0 > KC ? k0 + KC : k;
     for (int32_t n0 = 0; n0 < n; n0 += NR) {
       int32_t nr = n - n0 < NR ? n - n0 : NR;
-      for (int64_t i0 = m0; i0 < m1; i0 += MR)
-        block_f32(a, lda, packed + (size_t)n0 * k, k0, k1, c, ldc, i0, m1 - i0 < MR ? (int)(m1 - i0) : MR, n0, nr,
-                  k0 == 0, k1 == k, out);
+      const float *b = packed + (size_t)n0 * k + (size_t)k0 * NR;
+      ep_gemm_tile_out o = {out->bias ? out->bias + n0 : NULL, out->lo, out->hi, k0 > 0, k1 == k};
+      for (int64_t i0 = m0; i0 < m1; i0 += MR) {
+        int mr = m1 - i0 < MR ? (int)(m1 - i0) : MR;
+        const float *ai = a + i0 * lda + k0;
+        float *ci = c + i0 * ldc + n0;
+        if (nr == NR) rows_f32(k1 - k0, ai, lda, b, ci, ldc, mr, &o);
+        else edge_rows_f32(k1 - k0, ai, lda, b, ci, ldc, mr, nr, &o);
+      }
     }
   }
 }

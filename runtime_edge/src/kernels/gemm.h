@@ -2,7 +2,7 @@
  *
  * B (the weights, N output channels of K values) is constant, so it is packed once at prepare into panels
  * of EP_GEMM_NR channels, k-major and zero-padded, which the micro-kernel streams while keeping an
- * EP_GEMM_MR x EP_GEMM_NR tile of C in registers. Float K is blocked by EP_GEMM_KC so a panel
+ * EP_GEMM_MR x EP_GEMM_NR tile of C in registers (float: gemm_tile.h). Float K is blocked by EP_GEMM_KC so a panel
  * slice stays in L1.
  * Callers split M across threads and call ep_gemm_* on their row range; the epilogue (bias, clamp, or
  * integer requantization) is fused into the last K block. Loops have constant trip counts over NR so the

@@ -17,14 +17,27 @@ _Static_assert(EP_GEMM_NR == 8 && EP_GEMM_MR == 4, "the float micro-kernels are 
     c[4] += x_ * (b)[4], c[5] += x_ * (b)[5], c[6] += x_ * (b)[6], c[7] += x_ * (b)[7]; \
   } while (0)
 
-static void add_row(float *restrict c, const float *restrict row) {
-  for (int j = 0; j < NR; j++) c[j] += row[j];
+/* dst = sums (+ dst when accumulating), then + bias and clamp on the last K block; constant trip counts. */
+static void store_row(const float *restrict sums, float *restrict dst, const ep_gemm_tile_out *o) {
+  float v[NR];
+  if (o->accumulate)
+    for (int j = 0; j < NR; j++) v[j] = sums[j] + dst[j];
+  else
+    for (int j = 0; j < NR; j++) v[j] = sums[j];
+  if (!o->last) {
+    for (int j = 0; j < NR; j++) dst[j] = v[j];
+    return;
+  }
+  if (o->bias)
+    for (int j = 0; j < NR; j++) v[j] += o->bias[j];
+  float lo = o->lo, hi = o->hi;
+  for (int j = 0; j < NR; j++) dst[j] = v[j] < lo ? lo : (v[j] > hi ? hi : v[j]);
 }
 
-/* c[4][NR] += rows a0..a3 (kc values each) * panel b (kc x NR): 8 accumulator registers, 2 for b and 4 for the
- * broadcast a values fit SSE's 16. */
-void ep_gemm_tile4_f32(int32_t kc, const float *restrict a0, const float *restrict a1, const float *restrict a2,
-                      const float *restrict a3, const float *restrict b, float *restrict c) {
+/* 8 accumulator registers, 2 for the panel row and 4 for the broadcast A values fit SSE's 16. */
+void ep_gemm_tile4_f32(int32_t kc, const float *a, int64_t lda, const float *b, float *c, int64_t ldc,
+                       const ep_gemm_tile_out *o) {
+  const float *restrict a0 = a, *restrict a1 = a + lda, *restrict a2 = a + 2 * lda, *restrict a3 = a + 3 * lda;
   float c0[NR] = {0}, c1[NR] = {0}, c2[NR] = {0}, c3[NR] = {0};
   for (int32_t k = 0; k < kc; k++, b += NR) {
     ROW8(c0, a0[k], b);
@@ -32,15 +45,14 @@ void ep_gemm_tile4_f32(int32_t kc, const float *restrict a0, const float *restri
     ROW8(c2, a2[k], b);
     ROW8(c3, a3[k], b);
   }
-  add_row(c, c0);
-  add_row(c + NR, c1);
-  add_row(c + 2 * NR, c2);
-  add_row(c + 3 * NR, c3);
+  store_row(c0, c, o);
+  store_row(c1, c + ldc, o);
+  store_row(c2, c + 2 * ldc, o);
+  store_row(c3, c + 3 * ldc, o);
 }
 
-/* c[NR] += row a * panel b: the rows left over below a multiple of MR (and matrix-vector products). */
-void ep_gemm_tile1_f32(int32_t kc, const float *restrict a, const float *restrict b, float *restrict c) {
+void ep_gemm_tile1_f32(int32_t kc, const float *a, const float *b, float *c, const ep_gemm_tile_out *o) {
   float c0[NR] = {0};
   for (int32_t k = 0; k < kc; k++, b += NR) ROW8(c0, a[k], b);
-  add_row(c, c0);
+  store_row(c0, c, o);
 }

@@ -32,11 +32,9 @@ typedef struct pool_job {
 } pool_job;
 
 static ep_status prepare(ep_context *ctx, ep_node *node) {
-  ep_status st = ep_check_arity(ctx, node, 1, 1, 1);
+  ep_status st = ep_check_nhwc_unary(ctx, node);
   if (st != EP_OK) return st;
   ep_tensor *in = ep_input(ctx, node, 0), *out = ep_output(ctx, node, 0);
-  if ((st = ep_check_rank(ctx, node, in, 4, "input")) != EP_OK) return st;
-  if ((st = ep_check_type(ctx, node, out, in->type, "output")) != EP_OK) return st;
   pool_params *p = ep_alloc_persistent(ctx, sizeof *p);
   if (!p) return EP_ERROR_MEMORY;
   p->is_max = node->builtin_code == EP_OP_MAX_POOL_2D;

@@ -9,11 +9,9 @@
 enum { OPT_BLOCK_SIZE = 0 };
 
 static ep_status prepare(ep_context *ctx, ep_node *node) {
-  ep_status st = ep_check_arity(ctx, node, 1, 1, 1);
+  ep_status st = ep_check_nhwc_unary(ctx, node);
   if (st != EP_OK) return st;
-  ep_tensor *in = ep_input(ctx, node, 0), *out = ep_output(ctx, node, 0);
-  if ((st = ep_check_rank(ctx, node, in, 4, "input")) != EP_OK) return st;
-  if ((st = ep_check_type(ctx, node, out, in->type, "output")) != EP_OK) return st;
+  ep_tensor *in = ep_input(ctx, node, 0);
   int32_t s = ep_opt_i32(node, OPT_BLOCK_SIZE, 0);
   int32_t B = in->dims[0], H = in->dims[1], W = in->dims[2], C = in->dims[3];
   int to_space = node->builtin_code == EP_OP_DEPTH_TO_SPACE;

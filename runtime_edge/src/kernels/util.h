@@ -68,6 +68,15 @@ static inline ep_status ep_check_const_index(ep_context *ctx, const ep_node *nod
                         t->name);
 }
 
+/* One rank-4 (NHWC) input and one output of the same dtype: pooling and space/depth rearrangements. */
+static inline ep_status ep_check_nhwc_unary(ep_context *ctx, const ep_node *node) {
+  ep_status st = ep_check_arity(ctx, node, 1, 1, 1);
+  if (st != EP_OK) return st;
+  ep_tensor *in = ep_input(ctx, node, 0);
+  if ((st = ep_check_rank(ctx, node, in, 4, "input")) != EP_OK) return st;
+  return ep_check_type(ctx, node, ep_output(ctx, node, 0), in->type, "output");
+}
+
 /* A convolution's operands: input and filter (both rank 4), optional bias, one output. */
 static inline ep_status ep_check_conv_operands(ep_context *ctx, const ep_node *node) {
   ep_status st = ep_check_arity(ctx, node, 2, 3, 1);

@@ -6,7 +6,6 @@ import warnings
 import numpy as np
 import onnx
 import pytest
-from onnx import helper
 
 from edgepress.errors import UnsupportedOpsError, UsageError
 from edgepress.quantize import StaysFloatWarning, quantize

@@ -3,7 +3,7 @@
 Quantized FULLY_CONNECTED equals TFLite's optimized kernel bit for bit; TFLite's own reference FC kernel
 rounds its requantization once instead of twice and so differs from both by 1 LSB on rare ties.
 
-Sizes straddle the GEMM tiles (8x8 micro-tiles, 64-pixel im2col blocks, 16-channel output panels) and
+Sizes straddle the GEMM tiles (4x8 micro-tiles, 64-pixel im2col blocks, 16-channel output panels) and
 exercise padding, strides, dilation, groups, depth multipliers, missing biases and non-constant weights.
 """
 import numpy as np

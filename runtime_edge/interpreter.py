@@ -191,7 +191,8 @@ class Interpreter:
             raise ValueError(f"Cannot set tensor: tensor {index} ('{info.name.decode()}') is read-only model data")
         if not info.data:
             raise ValueError("Cannot set tensor: Tensor is unallocated. Try calling allocate_tensors() first")
-        ctypes.memmove(info.data, np.ascontiguousarray(array).ctypes.data, info.bytes)
+        contiguous = np.ascontiguousarray(array)  # keep it referenced: memmove reads it after .ctypes.data
+        ctypes.memmove(info.data, contiguous.ctypes.data, info.bytes)
 
     # ---- details ----
 

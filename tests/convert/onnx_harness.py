@@ -11,6 +11,7 @@ import onnx
 from edgepress.convert import load
 
 TOL = 1e-4
+RUNTIME_RTOL = 1e-5  # issue 3's bar for runtime_edge vs ai-edge-litert on the same float32 model
 
 
 def onnxruntime_run(model: onnx.ModelProto | str, feeds: dict) -> dict:
@@ -59,6 +60,18 @@ class TfliteRuntimeWorker:
 
 
 _worker: TfliteRuntimeWorker | None = None
+
+
+def edgepress_run(tflite_bytes: bytes, feeds: dict) -> dict:
+    """runtime_edge, our C interpreter, through its tf.lite-compatible signature runner."""
+    from edgepress.runtime_edge import Interpreter
+    return Interpreter(model_content=tflite_bytes, num_threads=1).get_signature_runner("serving_default")(**feeds)
+
+
+def assert_runtimes_agree(actual: dict, litert: dict, rtol: float = RUNTIME_RTOL) -> None:
+    """runtime_edge against ai-edge-litert on the same .tflite: float within rtol of each output's largest
+    magnitude, integers exactly."""
+    assert_close(actual, {k: np.asarray(v) for k, v in litert.items()}, "runtime_edge vs ai-edge-litert", rtol)
 
 
 def tflite_runtime_run(tflite_bytes: bytes, feeds: dict) -> dict | None:
@@ -122,7 +135,9 @@ def check_onnx_model(model: onnx.ModelProto, feeds: dict | None = None, input_sh
     expected_io = {k: to_layout(v, io_shapes[k]) for k, v in expected.items()}
     assert_close(ir.run(tfl_feeds), expected_io, "reference evaluator", tol)
     data = ir.to_bytes()
-    assert_close(litert_run(data, tfl_feeds), expected_io, "ai-edge-litert", tol)
+    litert = litert_run(data, tfl_feeds)
+    assert_close(litert, expected_io, "ai-edge-litert", tol)
+    assert_runtimes_agree(edgepress_run(data, tfl_feeds), litert)
     other = tflite_runtime_run(data, tfl_feeds)
     if other is not None:
         assert_close(other, expected_io, "tflite-runtime", tol)

@@ -72,6 +72,19 @@ def test_add_same_shape_large_threads(threads):
     np.testing.assert_array_equal(run(Interpreter, content, a, b, num_threads=threads), a + b)
 
 
+def test_set_tensor_accepts_non_contiguous_views():
+    """A transposed view is copied in logical order (regression: the contiguous copy was freed before the
+    copy into the tensor read it, so large views came out as garbage)."""
+    shape = (64, 48, 32)
+    content = build(Model([T("a", shape), T("b", shape), T("out", shape)],
+                          [Op("ADD", [0, 1], [2], **add_options())], [0, 1], [2]))
+    base = np.random.default_rng(5).standard_normal((32, 48, 64)).astype(np.float32)
+    a, b = base.T, np.ones(shape, np.float32)
+    assert not a.flags["C_CONTIGUOUS"]
+    for _ in range(3):
+        np.testing.assert_array_equal(run(Interpreter, content, a, b), a + b)
+
+
 def test_details_match_litert():
     content = add_model()
     ours, theirs = Interpreter(model_content=content), LiteRT(model_content=content)

@@ -9,82 +9,10 @@ import numpy as np
 import onnx
 
 from edgepress.convert import load
+from engines import edgepress_run, litert_run, onnxruntime_run, tflite_runtime_run  # noqa: F401 (re-exported)
 
 TOL = 1e-4
 RUNTIME_RTOL = 1e-5  # issue 3's bar for runtime_edge vs ai-edge-litert on the same float32 model
-
-
-def onnxruntime_run(model: onnx.ModelProto | str, feeds: dict) -> dict:
-    import onnxruntime as ort
-    data = model.SerializeToString() if isinstance(model, onnx.ModelProto) else model
-    opts = ort.SessionOptions()
-    opts.intra_op_num_threads = 1
-    sess = ort.InferenceSession(data, opts, providers=["CPUExecutionProvider"])
-    names = [o.name for o in sess.get_outputs()]
-    return dict(zip(names, sess.run(names, feeds)))
-
-
-def litert_run(tflite_bytes: bytes, feeds: dict) -> dict:
-    """Run through the signature runner so inputs/outputs are matched by name, not order."""
-    from ai_edge_litert.interpreter import Interpreter
-    interp = Interpreter(model_content=tflite_bytes, num_threads=1)
-    runner = interp.get_signature_runner("serving_default")
-    return runner(**feeds)
-
-
-class TfliteRuntimeWorker:
-    """One long-lived tflite-runtime process per test process (see tests/tflite_runtime_worker.py), so a check
-    costs a model load, not an interpreter start."""
-
-    def __init__(self, python: str):
-        import os, subprocess
-        worker = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tflite_runtime_worker.py")
-        self.proc = subprocess.Popen([python, worker], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True)
-
-    def run(self, tflite_bytes: bytes, feeds: dict) -> dict:
-        import os, tempfile
-        with tempfile.TemporaryDirectory() as d:
-            model, inputs, outputs = (os.path.join(d, n) for n in ("m.tflite", "in.npz", "out.npz"))
-            with open(model, "wb") as f:
-                f.write(tflite_bytes)
-            np.savez(inputs, **feeds)
-            self.proc.stdin.write(f"{model}\t{inputs}\t{outputs}\n")
-            self.proc.stdin.flush()
-            reply = self.proc.stdout.readline().strip()
-            if not reply:
-                raise AssertionError(f"tflite-runtime crashed (exit {self.proc.wait()}): "
-                                     f"{self.proc.stderr.read().strip().splitlines()[-1:]}")
-            assert reply == "ok", f"tflite-runtime failed: {reply}"
-            return dict(np.load(outputs))
-
-
-_worker: TfliteRuntimeWorker | None = None
-
-
-def edgepress_run(tflite_bytes: bytes, feeds: dict) -> dict:
-    """runtime_edge, our C interpreter, through its tf.lite-compatible signature runner."""
-    from edgepress.runtime_edge import Interpreter
-    return Interpreter(model_content=tflite_bytes, num_threads=1).get_signature_runner("serving_default")(**feeds)
-
-
-def assert_runtimes_agree(actual: dict, litert: dict, rtol: float = RUNTIME_RTOL) -> None:
-    """runtime_edge against ai-edge-litert on the same .tflite: float within rtol of each output's largest
-    magnitude, integers exactly."""
-    assert_close(actual, {k: np.asarray(v) for k, v in litert.items()}, "runtime_edge vs ai-edge-litert", rtol)
-
-
-def tflite_runtime_run(tflite_bytes: bytes, feeds: dict) -> dict | None:
-    """tflite-runtime's outputs, or None where it is not set up (EDGEPRESS_TFLITE_RUNTIME_PYTHON unset, e.g.
-    on Python > 3.11)."""
-    import os
-    global _worker
-    python = os.environ.get("EDGEPRESS_TFLITE_RUNTIME_PYTHON")
-    if not python:
-        return None
-    if _worker is None or _worker.proc.poll() is not None:
-        _worker = TfliteRuntimeWorker(python)
-    return _worker.run(tflite_bytes, feeds)
 
 
 def random_feeds(model: onnx.ModelProto, input_shapes: dict | None = None, seed: int = 0) -> dict:
@@ -104,6 +32,12 @@ def random_feeds(model: onnx.ModelProto, input_shapes: dict | None = None, seed:
         else:
             feeds[inp.name] = rng.integers(0, 4, shape).astype(dtype)
     return feeds
+
+
+def assert_runtimes_agree(actual: dict, litert: dict, rtol: float = RUNTIME_RTOL) -> None:
+    """runtime_edge against ai-edge-litert on the same .tflite: float within rtol of each output's largest
+    magnitude (at least 1), integers exactly."""
+    assert_close(actual, {k: np.asarray(v) for k, v in litert.items()}, "runtime_edge vs ai-edge-litert", rtol)
 
 
 def assert_close(actual: dict, expected: dict, what: str, tol: float = TOL) -> None:

@@ -12,6 +12,7 @@ import tracemalloc
 import numpy as np
 import pytest
 import tflite
+from engines import tflite_runtime_run
 
 import edgepress
 from edgepress.convert.ir import Graph, Model, Op, QuantParams, Signature, Sparsity, Tensor
@@ -36,12 +37,6 @@ def litert(data: bytes, feeds: dict, resize: dict | None = None) -> dict:
         interp.resize_tensor_input(detail["index"], shape)
     interp.allocate_tensors()
     return interp.get_signature_runner("serving_default")(**feeds)
-
-
-def tflite_runtime(data: bytes, feeds: dict) -> dict | None:
-    """tflite-runtime 2.14 in its own environment (EDGEPRESS_TFLITE_RUNTIME_PYTHON), None where absent."""
-    from onnx_harness import tflite_runtime_run
-    return tflite_runtime_run(data, feeds)
 
 
 def model_of(inputs, outputs, ops, **kw) -> Model:
@@ -280,7 +275,7 @@ def test_older_runtime_loads_what_the_writer_emits():
     cases.append((model_of([g], [gy], [Op("GELU", [g], [gy])]), {"g": np.array([-1, 0, 1], np.float32)}))
     for m, feeds in cases:
         data = serialize(m)
-        old = tflite_runtime(data, feeds)
+        old = tflite_runtime_run(data, feeds)
         if old is None:
             pytest.skip("EDGEPRESS_TFLITE_RUNTIME_PYTHON is not set (tflite-runtime 2.14 environment)")
         new = litert(data, feeds)

@@ -2,12 +2,10 @@
 its environment is set up) tflite-runtime, and compare outputs with a stated tolerance."""
 from __future__ import annotations
 
-import os
-import subprocess
-import tempfile
 
 import numpy as np
 import onnx
+from engines import litert_run, tflite_runtime_run  # noqa: F401 (re-exported to the prune tests)
 
 from edgepress.convert import load
 
@@ -25,28 +23,6 @@ def onnxruntime_run(proto: onnx.ModelProto, feed: dict) -> dict:
     sess = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
     names = [o.name for o in sess.get_outputs()]
     return dict(zip(names, sess.run(names, feed)))
-
-
-def litert_run(data: bytes, feed: dict) -> dict:
-    from ai_edge_litert.interpreter import Interpreter
-    return Interpreter(model_content=data, num_threads=1).get_signature_runner("serving_default")(**feed)
-
-
-def tflite_runtime_run(data: bytes, feed: dict) -> dict | None:
-    """tflite-runtime 2.14 in its own environment (tests/tflite_runtime_worker.py), None where
-    EDGEPRESS_TFLITE_RUNTIME_PYTHON is not set (.ci/run sets it)."""
-    python = os.environ.get("EDGEPRESS_TFLITE_RUNTIME_PYTHON")
-    if not python:
-        return None
-    worker = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tflite_runtime_worker.py")
-    with tempfile.TemporaryDirectory() as d:
-        model, inputs, outputs = (os.path.join(d, n) for n in ("m.tflite", "in.npz", "out.npz"))
-        with open(model, "wb") as f:
-            f.write(data)
-        np.savez(inputs, **feed)
-        done = subprocess.run([python, worker, model, inputs, outputs], capture_output=True, text=True)
-        assert done.returncode == 0, f"tflite-runtime failed: {done.stderr.strip()[-500:]}"
-        return dict(np.load(outputs))
 
 
 def assert_close(got: dict, want: dict, what: str, tol: float = TOL) -> None:

@@ -3,6 +3,7 @@ its default kernels with XNNPACK), on the same int8/int16 inputs and parameters.
 from __future__ import annotations
 
 import numpy as np
+from engines import tflite_runtime_run  # noqa: F401 (re-exported to the quantize tests)
 
 from edgepress.convert.ir import Graph, Model, Op, QuantParams, Tensor
 from edgepress.convert.reference.quantized import quantized_reference
@@ -58,23 +59,3 @@ def litert(op: Op, feeds: list, reference_kernels: bool) -> np.ndarray:
 def lsb_difference(a: np.ndarray, b: np.ndarray) -> int:
     assert a.shape == b.shape and a.dtype == b.dtype, (a.shape, a.dtype, b.shape, b.dtype)
     return int(np.max(np.abs(a.astype(np.int64) - b.astype(np.int64)), initial=0))
-
-
-def tflite_runtime_run(data: bytes, feeds: dict) -> dict | None:
-    """tflite-runtime 2.14 in its own environment (tests/tflite_runtime_worker.py, by signature names); None
-    where EDGEPRESS_TFLITE_RUNTIME_PYTHON does not point at one."""
-    import os
-    import subprocess
-    import tempfile
-    python = os.environ.get("EDGEPRESS_TFLITE_RUNTIME_PYTHON")
-    if not python:
-        return None
-    worker = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tflite_runtime_worker.py")
-    with tempfile.TemporaryDirectory() as d:
-        model, inputs, outputs = (os.path.join(d, n) for n in ("m.tflite", "in.npz", "out.npz"))
-        with open(model, "wb") as f:
-            f.write(data)
-        np.savez(inputs, **feeds)
-        done = subprocess.run([python, worker, model, inputs, outputs], capture_output=True, text=True)
-        assert done.returncode == 0, f"tflite-runtime failed: {done.stderr.strip().splitlines()[-2:]}"
-        return dict(np.load(outputs))

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import os
-import tempfile
 
 import numpy as np
 
 from edgepress.errors import UsageError
+from edgepress.files import atomic_write
 
 from . import load, model_format
 
@@ -41,13 +41,7 @@ def save_outputs(outputs: dict, directory: str) -> list[str]:
     for name, value in outputs.items():
         safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
         path = os.path.join(directory, safe + ".npy")
-        fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.save(f, value)
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        with atomic_write(path) as f:
+            np.save(f, value)
         paths.append(path)
     return paths

@@ -92,23 +92,10 @@ def convert(model, output, input_shapes, nhwc_io, prune_spec, scheme, calibratio
     for report in reports.values():
         click.echo(report.summary())
     if report_path:
+        from .files import write_json
         write_json(report_path, {name: report.to_dict() for name, report in reports.items()})
     click.echo(summarize(ir, size, elapsed, output))
 
-
-def write_json(path: str, data) -> None:
-    """Atomically, like every output file."""
-    import json
-    import os
-    import tempfile
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(data, f, indent=2)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
 
 
 @main.command()

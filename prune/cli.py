@@ -5,8 +5,7 @@ import time
 
 import click
 
-from edgepress.quantize.cli import floats
-from edgepress.quantize.data import ImageOptions
+from edgepress.quantize.cli import image_options, image_options_from
 
 from .select import TARGETS
 from .sparsity import METHODS, SCOPES
@@ -41,11 +40,7 @@ from .sparsity import METHODS, SCOPES
 @click.option("--report", "report_path", type=click.Path(dir_okay=False), help="write the full report as JSON")
 @click.option("--input-shape", "input_shapes", multiple=True, metavar="NAME=D1,D2,...",
               help="fix an input's shape (source layout); repeatable")
-@click.option("--input-size", metavar="H,W", help="image size for a folder of images (default: the input's)")
-@click.option("--mean", metavar="M[,M,M]", help="per-channel mean, on pixels scaled to [0, 1]")
-@click.option("--std", metavar="S[,S,S]", help="per-channel standard deviation, on pixels scaled to [0, 1]")
-@click.option("--layout", default="auto", show_default=True, type=click.Choice(["auto", "NCHW", "NHWC"]))
-@click.option("--color", default="RGB", show_default=True, type=click.Choice(["RGB", "BGR", "GRAY"]))
+@image_options
 def prune(model, output, channels, target, sparsity, pattern, method, scope, calibration, samples, exclude,
           min_channels, multiple, max_layer_ratio, no_repair, min_weights, report_path, input_shapes, input_size,
           mean, std, layout, color):
@@ -53,9 +48,7 @@ def prune(model, output, channels, target, sparsity, pattern, method, scope, cal
     from edgepress.cli import parse_input_shapes
 
     from .api import prune as run
-    size = floats("--input-size", input_size, 2)
-    images = ImageOptions(size=tuple(int(v) for v in size) if size else None, mean=floats("--mean", mean) or (0.0,),
-                          std=floats("--std", std) or (1.0,), layout=layout, color=color)
+    images = image_options_from(input_size, mean, std, layout, color)
     start = time.perf_counter()
     pruned, report = run(model, channels=channels, sparsity=sparsity, target=target, pattern=pattern, method=method,
                          scope=scope, calibration=calibration, max_samples=samples, images=images, exclude=exclude,

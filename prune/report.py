@@ -3,14 +3,12 @@ size, each refit's error, and the output error against the original model on the
 with and without repair. Printed as a summary, saved as JSON."""
 from __future__ import annotations
 
-import json
 import math
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from edgepress.files import write_json
 
 @dataclass
 class Metrics:
@@ -60,11 +58,7 @@ class Report:
         return _finite(asdict(self))
 
     def save(self, path: str) -> None:
-        folder = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".json.tmp")
-        with os.fdopen(fd, "w") as f:
-            json.dump(self.to_dict(), f, indent=1)
-        os.replace(tmp, path)
+        write_json(path, self.to_dict())
 
     def summary(self, rows: int = 12) -> str:
         lines = [", ".join(f"{what} {before:,} -> {after:,}{unit} ({_ratio(after, before)})" for what, before, after, unit in

@@ -26,6 +26,28 @@ def floats(option: str, value: str | None, count: int | None = None) -> tuple | 
     return parsed
 
 
+IMAGE_OPTIONS = (
+    click.option("--input-size", metavar="H,W", help="image size for a folder of images (default: the input's)"),
+    click.option("--mean", metavar="M[,M,M]", help="per-channel mean, on pixels scaled to [0, 1]"),
+    click.option("--std", metavar="S[,S,S]", help="per-channel standard deviation, on pixels scaled to [0, 1]"),
+    click.option("--layout", default="auto", show_default=True, type=click.Choice(["auto", "NCHW", "NHWC"])),
+    click.option("--color", default="RGB", show_default=True, type=click.Choice(["RGB", "BGR", "GRAY"])),
+)
+
+
+def image_options(command):
+    """The options that turn a folder of images into calibration samples (quantize and prune share them)."""
+    for option in reversed(IMAGE_OPTIONS):
+        command = option(command)
+    return command
+
+
+def image_options_from(input_size, mean, std, layout, color) -> ImageOptions:
+    size = floats("--input-size", input_size, 2)
+    return ImageOptions(size=tuple(int(v) for v in size) if size else None, mean=floats("--mean", mean) or (0.0,),
+                        std=floats("--std", std) or (1.0,), layout=layout, color=color)
+
+
 @click.command("quantize")
 @click.argument("model", type=click.Path(dir_okay=False))
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="output .tflite path")
@@ -51,20 +73,14 @@ def floats(option: str, value: str | None, count: int | None = None) -> tuple | 
 @click.option("--report", "report_path", type=click.Path(dir_okay=False), help="write the full report as JSON")
 @click.option("--input-shape", "input_shapes", multiple=True, metavar="NAME=D1,D2,...",
               help="fix an input's shape (source layout); repeatable")
-@click.option("--input-size", metavar="H,W", help="image size for a folder of images (default: the input's)")
-@click.option("--mean", metavar="M[,M,M]", help="per-channel mean, on pixels scaled to [0, 1]")
-@click.option("--std", metavar="S[,S,S]", help="per-channel standard deviation, on pixels scaled to [0, 1]")
-@click.option("--layout", default="auto", show_default=True, type=click.Choice(["auto", "NCHW", "NHWC"]))
-@click.option("--color", default="RGB", show_default=True, type=click.Choice(["RGB", "BGR", "GRAY"]))
+@image_options
 def quantize(model, output, scheme, calibration, io_type, calibrator, keep_float, strict, bias_correction, samples,
              max_drop, metric, held_out, report_path, input_shapes, input_size, mean, std, layout, color):
     """Quantize an .onnx or .tflite MODEL to a standard quantized .tflite file."""
     from edgepress.cli import parse_input_shapes
 
     from .api import quantize as run
-    size = floats("--input-size", input_size, 2)
-    images = ImageOptions(size=tuple(int(v) for v in size) if size else None, mean=floats("--mean", mean) or (0.0,),
-                          std=floats("--std", std) or (1.0,), layout=layout, color=color)
+    images = image_options_from(input_size, mean, std, layout, color)
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", StaysFloatWarning)

@@ -3,13 +3,13 @@ on the same samples (rows named by the original source nodes), output metrics, s
 stayed float with the reason. Printed as a summary, saved as JSON."""
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
 from edgepress.convert.ir import Model
+from edgepress.files import write_json
 
 from . import params as P
 
@@ -48,13 +48,7 @@ class Report:
         return _finite(asdict(self))
 
     def save(self, path: str) -> None:
-        import os
-        import tempfile
-        folder = os.path.dirname(os.path.abspath(path))
-        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".json.tmp")
-        with os.fdopen(fd, "w") as f:
-            json.dump(self.to_dict(), f, indent=1)
-        os.replace(tmp, path)
+        write_json(path, self.to_dict())
 
     def summary(self, worst: int = 10) -> str:
         ratio = self.size_after / self.size_before if self.size_before else float("nan")

@@ -11,8 +11,6 @@ Layout decisions:
 from __future__ import annotations
 
 import hashlib
-import os
-import secrets
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -22,6 +20,7 @@ import tflite as fb
 
 import edgepress
 from edgepress.errors import EdgepressError
+from edgepress.files import atomic_write
 
 from ..ir import Signature
 from . import schema, versions
@@ -453,18 +452,9 @@ def serialize(model, external: bool | None = None) -> bytes:
 
 
 def write_tflite(model, path, external: bool | None = None) -> int:
-    """Write a model atomically (a temporary file beside `path`, then a rename); returns its size in bytes.
-    Nothing is created when serialization fails."""
+    """Write a model atomically; returns its size in bytes. Nothing is created when serialization fails."""
     chunks = build(model, external)
-    path = os.fspath(path)
-    tmp = f"{path}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
-    try:
-        with open(tmp, "xb") as f:
-            for chunk in chunks:
-                f.write(chunk)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_write(path) as f:
+        for chunk in chunks:
+            f.write(chunk)
     return sum(len(c) if isinstance(c, bytes) else c.nbytes for c in chunks)

@@ -32,11 +32,13 @@ def test_inspect_both_formats(tmp_path):
     assert "TFLite" in stdout and "CONV_2D" in stdout and "probabilities" in stdout
 
 
-def test_run_matches_onnxruntime(tmp_path):
+@pytest.mark.parametrize("engine", ["reference", "edgepress"])
+def test_run_matches_onnxruntime(tmp_path, engine):
     import onnxruntime as ort
     x = np.random.default_rng(0).standard_normal((1, 3, 64, 64)).astype(np.float32)
     np.save(tmp_path / "x.npy", x)
-    code, stdout, err = edgepress("run", EXAMPLE, "--input", f"image={tmp_path / 'x.npy'}", "-o", tmp_path / "out")
+    code, stdout, err = edgepress("run", EXAMPLE, "--input", f"image={tmp_path / 'x.npy'}", "-o", tmp_path / "out",
+                                  "--engine", engine)
     assert code == 0, err
     got = np.load(tmp_path / "out" / "probabilities.npy")
     want = ort.InferenceSession(EXAMPLE, providers=["CPUExecutionProvider"]).run(None, {"image": x})[0]

@@ -45,13 +45,14 @@ OPTIONS_TABLE = {
     "POW": "PowOptions", "SQUARED_DIFFERENCE": "SquaredDifferenceOptions",
     "MAXIMUM": "MaximumMinimumOptions", "MINIMUM": "MaximumMinimumOptions", "NEG": "NegOptions",
     "ABS": "AbsOptions", "EXP": "ExpOptions", "DEQUANTIZE": "DequantizeOptions", "QUANTIZE": "QuantizeOptions",
-    "DENSIFY": "DensifyOptions", "HARD_SWISH": "HardSwishOptions",
+    "DENSIFY": "DensifyOptions", "HARD_SWISH": "HardSwishOptions", "SHAPE": "ShapeOptions",
+    "FLOOR_MOD": "FloorModOptions",
 }
 
 # Option fields whose values are schema enums, so tests can write {"padding": "SAME"}.
 ENUM_FIELDS = {"padding": S.Padding, "fused_activation_function": S.ActivationFunctionType,
                "mode": S.MirrorPadMode, "in_data_type": S.TensorType, "out_data_type": S.TensorType,
-               "output_type": S.TensorType}
+               "output_type": S.TensorType, "out_type": S.TensorType}
 
 TENSOR_TYPES = {"float32": S.TensorType.FLOAT32, "float16": S.TensorType.FLOAT16, "int32": S.TensorType.INT32,
                 "uint8": S.TensorType.UINT8, "int64": S.TensorType.INT64, "bool": S.TensorType.BOOL,

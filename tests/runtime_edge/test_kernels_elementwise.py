@@ -61,3 +61,39 @@ def test_unary_i32(op):
     rng = np.random.default_rng(45)
     x = rand(rng, (5, 9), "int32", -10000, 10000)
     check(op, [inp(x.shape, "int32")], [out("int32")], [x])
+
+
+@pytest.mark.parametrize("op", ["SIN", "COS", "SIGN", "ROUND", "FLOOR", "CEIL"])
+def test_unary_f32_rounding_and_trig(op):
+    rng = np.random.default_rng(46)
+    x = rand(rng, (4, 5, 6), low=-6.0, high=6.0)
+    # Exact halves (ROUND is half-to-even), integers and zeros of both signs exercise the edge cases.
+    x.flat[:12] = [-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 0.0, -0.0, 3.0, -3.0, 1e-30, -1e-30]
+    check(op, [inp(x.shape)], [out()], [x])
+
+
+def test_sign_i32():
+    rng = np.random.default_rng(47)
+    x = rand(rng, (3, 11), "int32", -3, 3)
+    x.flat[:3] = [np.iinfo(np.int32).min, 0, np.iinfo(np.int32).max]
+    check("SIGN", [inp(x.shape, "int32")], [out("int32")], [x])
+
+
+@pytest.mark.parametrize("op", ["ADD", "SUB", "MUL", "MAXIMUM", "MINIMUM", "FLOOR_MOD"])
+@pytest.mark.parametrize("a_shape,b_shape", [((2, 3, 17), (2, 3, 17)), ((3, 5, 7), (5, 1)), ((4, 6), ())])
+def test_binary_i64(op, a_shape, b_shape):
+    rng = np.random.default_rng(48)
+    a = rand(rng, a_shape, "int64", -10**12, 10**12) if op != "MUL" else rand(rng, a_shape, "int64", -10**6, 10**6)
+    b = rand(rng, b_shape, "int64", -10**6, 10**6)
+    b[b == 0] = 7  # FLOOR_MOD by zero is an error in TFLite
+    check(op, [inp(a.shape, "int64"), inp(b.shape, "int64")], [out("int64")], [a, b])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "int32"])
+@pytest.mark.parametrize("a_shape,b_shape", [((2, 3, 17), (2, 3, 17)), ((3, 5, 7), (5, 1))])
+def test_floor_mod(dtype, a_shape, b_shape):
+    rng = np.random.default_rng(49)
+    a, b = rand(rng, a_shape, dtype, -50, 50), rand(rng, b_shape, dtype, -9, 9)
+    b[np.abs(b) < 0.5] = 3  # nonzero divisors of both signs; the result takes the divisor's sign
+    a.flat[:4] = [0, -6, 6, -7]
+    check("FLOOR_MOD", [inp(a.shape, dtype), inp(b.shape, dtype)], [out(dtype)], [a, b])

@@ -112,3 +112,34 @@ def test_depth_to_space_and_space_to_depth(dtype):
     check("DEPTH_TO_SPACE", [inp(x.shape, dtype)], [out(dtype)], [x], {"block_size": 2})
     y = rand(rng, (2, 6, 9, 5), dtype)
     check("SPACE_TO_DEPTH", [inp(y.shape, dtype)], [out(dtype)], [y], {"block_size": 3})
+
+
+@pytest.mark.parametrize("out_type", ["INT32", "INT64"])
+@pytest.mark.parametrize("shape,dtype", [((2, 3, 4), "float32"), ((5,), "int8"), ((1, 7, 1, 2, 3), "int64")])
+def test_shape(out_type, shape, dtype):
+    rng = np.random.default_rng(21)
+    x = rand(rng, shape, dtype)
+    ref = check("SHAPE", [inp(x.shape, dtype)], [out(out_type.lower())], [x], {"out_type": out_type})
+    np.testing.assert_array_equal(ref[0], shape)  # the oracle itself reports the input's shape
+
+
+def test_reshape_with_run_time_shape():
+    # int32 operands only: TFLite reads a non-constant int64 shape operand as absent.
+    rng = np.random.default_rng(22)
+    x = rand(rng, (2, 3, 4))
+    for new_shape in ([4, -1], [3, 2, 4], [-1]):
+        s = np.array(new_shape, I32)
+        check("RESHAPE", [inp(x.shape), inp(s.shape, "int32")], [out(shape=(1,) * len(new_shape))], [x, s])
+
+
+def test_reshape_with_run_time_shape_rejects_other_shapes():
+    from edgepress.runtime_edge import Interpreter
+    from kernel_harness import finalize
+    x, s = np.zeros((2, 3, 4), np.float32), np.array([4, 6], I32)
+    model, _ = finalize("RESHAPE", [inp(x.shape), inp(s.shape, "int32")], [out(shape=(1, 1))], feeds=[x, s])
+    interp = Interpreter(model_content=model)
+    interp.allocate_tensors()
+    interp.set_tensor(interp.get_input_details()[0]["index"], x)
+    interp.set_tensor(interp.get_input_details()[1]["index"], np.array([6, 4], I32))
+    with pytest.raises(Exception, match="differs from the static shape"):
+        interp.invoke()

@@ -1,4 +1,5 @@
-/* Elementwise math on float32 (SQRT, RSQRT, EXP, LOG, NEG, ABS) and int32 (NEG, ABS): one row function per
+/* Elementwise math on float32 (SQRT, RSQRT, EXP, LOG, NEG, ABS, SIN, COS, SIGN, ROUND, FLOOR, CEIL) and int32
+ * (NEG, ABS, SIGN): one row function per
  * (op, dtype) generated from its scalar expression, looked up in a table at prepare. */
 #include <math.h>
 
@@ -23,9 +24,18 @@ ROW(exp_f32, float, expf(x))
 ROW(log_f32, float, logf(x))
 ROW(neg_f32, float, -x)
 ROW(abs_f32, float, fabsf(x))
+ROW(sin_f32, float, sinf(x))
+ROW(cos_f32, float, cosf(x))
+/* Comparisons, so that NaN (and -0) give 0 as in TFLite. */
+ROW(sign_f32, float, (float)((0.0f < x) - (x < 0.0f)))
+/* rintf rounds half to even in the default rounding mode, TFLite's ROUND semantics. */
+ROW(round_f32, float, rintf(x))
+ROW(floor_f32, float, floorf(x))
+ROW(ceil_f32, float, ceilf(x))
 /* Two's complement wrap for INT32_MIN, as the hardware does for TFLite. */
 ROW(neg_i32, int32_t, (int32_t)(0u - (uint32_t)x))
 ROW(abs_i32, int32_t, x < 0 ? (int32_t)(0u - (uint32_t)x) : x)
+ROW(sign_i32, int32_t, (0 < x) - (x < 0))
 
 typedef struct unary_op {
   int32_t op, dtype;
@@ -35,7 +45,9 @@ typedef struct unary_op {
 static const unary_op OPS[] = {
     {EP_OP_SQRT, EP_FLOAT32, sqrt_f32}, {EP_OP_RSQRT, EP_FLOAT32, rsqrt_f32}, {EP_OP_EXP, EP_FLOAT32, exp_f32},
     {EP_OP_LOG, EP_FLOAT32, log_f32},   {EP_OP_NEG, EP_FLOAT32, neg_f32},     {EP_OP_ABS, EP_FLOAT32, abs_f32},
-    {EP_OP_NEG, EP_INT32, neg_i32},     {EP_OP_ABS, EP_INT32, abs_i32},
+    {EP_OP_SIN, EP_FLOAT32, sin_f32},   {EP_OP_COS, EP_FLOAT32, cos_f32},     {EP_OP_SIGN, EP_FLOAT32, sign_f32},
+    {EP_OP_ROUND, EP_FLOAT32, round_f32}, {EP_OP_FLOOR, EP_FLOAT32, floor_f32}, {EP_OP_CEIL, EP_FLOAT32, ceil_f32},
+    {EP_OP_NEG, EP_INT32, neg_i32},     {EP_OP_ABS, EP_INT32, abs_i32},       {EP_OP_SIGN, EP_INT32, sign_i32},
 };
 
 static ep_status prepare(ep_context *ctx, ep_node *node) {
@@ -64,6 +76,10 @@ const ep_kernel ep_kernels_elementwise_unary[] = {
     K(EP_OP_SQRT, EP_FLOAT32, "sqrt_f32_ref"), K(EP_OP_RSQRT, EP_FLOAT32, "rsqrt_f32_ref"),
     K(EP_OP_EXP, EP_FLOAT32, "exp_f32_ref"),   K(EP_OP_LOG, EP_FLOAT32, "log_f32_ref"),
     K(EP_OP_NEG, EP_FLOAT32, "neg_f32_ref"),   K(EP_OP_ABS, EP_FLOAT32, "abs_f32_ref"),
+    K(EP_OP_SIN, EP_FLOAT32, "sin_f32_ref"),   K(EP_OP_COS, EP_FLOAT32, "cos_f32_ref"),
+    K(EP_OP_SIGN, EP_FLOAT32, "sign_f32_ref"), K(EP_OP_ROUND, EP_FLOAT32, "round_f32_ref"),
+    K(EP_OP_FLOOR, EP_FLOAT32, "floor_f32_ref"), K(EP_OP_CEIL, EP_FLOAT32, "ceil_f32_ref"),
     K(EP_OP_NEG, EP_INT32, "neg_i32_ref"),     K(EP_OP_ABS, EP_INT32, "abs_i32_ref"),
+    K(EP_OP_SIGN, EP_INT32, "sign_i32_ref"),
     EP_KERNEL_END,
 };

@@ -31,7 +31,8 @@
   X(tile)                     \
   X(comparison)               \
   X(logical)                  \
-  X(select)
+  X(select)                   \
+  X(shape)
 
 #define EP_DECLARE_FAMILY(family) extern const ep_kernel ep_kernels_##family[];
 EP_KERNEL_FAMILIES(EP_DECLARE_FAMILY)

@@ -1,5 +1,10 @@
 /* Ops that only change the shape: RESHAPE, SQUEEZE, EXPAND_DIMS. Any dtype; the data is copied as bytes
- * (quantized tensors keep their parameters, which TFLite requires to be equal). */
+ * (quantized tensors keep their parameters, which TFLite requires to be equal).
+ *
+ * RESHAPE's shape operand is usually constant, or becomes one when the interpreter folds the shape arithmetic
+ * behind it (SHAPE outputs are constant at prepare). A shape computed from run-time data cannot size the
+ * output at prepare (this runtime has no dynamic tensors), so the output keeps the static shape the model
+ * declares for it, and eval checks that the operand's values resolve to exactly that shape. */
 #include <string.h>
 
 #include "../kernel.h"
@@ -11,6 +16,29 @@ static ep_status copy_eval(ep_context *ctx, ep_node *node) {
   ep_tensor *in = ep_input(ctx, node, 0), *out = ep_output(ctx, node, 0);
   if (out->data != in->data && out->bytes) memcpy(out->data, in->data, out->bytes);
   return EP_OK;
+}
+
+/* Run-time shape operand: its values, with at most one -1 standing for the rest, must give the output's
+ * static shape. */
+static ep_status checked_copy_eval(ep_context *ctx, ep_node *node) {
+  ep_tensor *in = ep_input(ctx, node, 0), *shape = ep_input(ctx, node, 1), *out = ep_output(ctx, node, 0);
+  size_t total = ep_num_elements(in), known = 1;
+  int unknown = -1, match = 1;
+  for (int32_t i = 0; i < out->rank; i++) {
+    int64_t d = ep_index_at(shape, (size_t)i);
+    if (d == -1 && unknown < 0) {
+      unknown = i;
+      continue;
+    }
+    match &= d == out->dims[i];
+    known *= (size_t)out->dims[i];
+  }
+  if (unknown >= 0) match &= known != 0 && known * (size_t)out->dims[unknown] == total;
+  if (!match)
+    return ep_kernel_fail(ctx, node, EP_ERROR_UNSUPPORTED,
+                          "run-time shape '%s' differs from the static shape of output '%s' (dynamic output "
+                          "shapes are not supported)", shape->name, out->name);
+  return copy_eval(ctx, node);
 }
 
 /* Resolves one -1 entry of `dims` against the input's element count and sets the output shape. */
@@ -39,14 +67,30 @@ static ep_status set_resolved(ep_context *ctx, ep_node *node, int32_t rank, int3
   return ep_set_shape(ctx, out, rank, dims);
 }
 
+/* The output keeps its declared shape, which must be static and hold the input's values; the operand's
+ * length must be that rank. */
+static ep_status prepare_runtime_shape(ep_context *ctx, ep_node *node) {
+  ep_tensor *in = ep_input(ctx, node, 0), *shape = ep_input(ctx, node, 1), *out = ep_output(ctx, node, 0);
+  size_t known = 1;
+  for (int32_t i = 0; i < out->rank; i++) known *= (size_t)(out->dims[i] < 0 ? 0 : out->dims[i]);
+  if (shape->dims[0] != out->rank || known != ep_num_elements(in))
+    return ep_kernel_fail(ctx, node, EP_ERROR_UNSUPPORTED,
+                          "shape '%s' is computed at run time and output '%s' has no static shape holding the "
+                          "input's %zu values (dynamic output shapes are not supported)",
+                          shape->name, out->name, ep_num_elements(in));
+  node->user_data = shape; /* marks the run-time check for eval */
+  int32_t dims[EP_MAX_RANK];
+  memcpy(dims, out->dims, sizeof dims);
+  return ep_set_shape(ctx, out, out->rank, dims);
+}
+
 static ep_status prepare_reshape(ep_context *ctx, ep_node *node) {
   ep_status st = ep_check_arity(ctx, node, 1, 2, 1);
   if (st != EP_OK) return st;
   ep_tensor *shape = ep_input(ctx, node, 1);
   int32_t dims[EP_MAX_RANK], rank;
   if (shape && shape->rank == 1 && (shape->type == EP_INT32 || shape->type == EP_INT64)) {
-    if (!shape->is_constant)
-      return ep_kernel_fail(ctx, node, EP_ERROR_UNSUPPORTED, "shape '%s' must be a constant", shape->name);
+    if (!shape->is_constant) return prepare_runtime_shape(ctx, node);
     rank = shape->dims[0];
     if (rank > EP_MAX_RANK) return ep_kernel_fail(ctx, node, EP_ERROR_UNSUPPORTED, "rank %d is too large", rank);
     for (int32_t i = 0; i < rank; i++) dims[i] = (int32_t)ep_index_at(shape, (size_t)i);
@@ -93,9 +137,13 @@ static ep_status prepare_expand_dims(ep_context *ctx, ep_node *node) {
   return ep_set_shape(ctx, ep_output(ctx, node, 0), in->rank + 1, dims);
 }
 
+static ep_status reshape_eval(ep_context *ctx, ep_node *node) {
+  return node->user_data ? checked_copy_eval(ctx, node) : copy_eval(ctx, node);
+}
+
 const ep_kernel ep_kernels_reshape[] = {
     {EP_OP_RESHAPE, EP_ANY_DTYPE, EP_ISA_REF, EP_OPTIONS_ReshapeOptions, "reshape_any_ref", prepare_reshape,
-     copy_eval},
+     reshape_eval},
     {EP_OP_SQUEEZE, EP_ANY_DTYPE, EP_ISA_REF, EP_OPTIONS_SqueezeOptions, "squeeze_any_ref", prepare_squeeze,
      copy_eval},
     {EP_OP_EXPAND_DIMS, EP_ANY_DTYPE, EP_ISA_REF, EP_OPTIONS_NONE, "expand_dims_any_ref", prepare_expand_dims,

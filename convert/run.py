@@ -5,7 +5,7 @@ import os
 
 import numpy as np
 
-from edgepress.errors import UsageError
+from edgepress.errors import EdgepressError, UsageError
 from edgepress.files import atomic_write
 
 from . import load, model_format
@@ -28,9 +28,11 @@ def run_model(path: str, feeds: dict, input_shapes: dict, engine: str = "referen
                              f"{['?' if d is None else d for d in t.shape]}")
     if engine == "edgepress":
         from edgepress.runtime_edge import Interpreter
-        interp = Interpreter(model_content=model.to_bytes())
-        return interp.get_signature_runner()(**{k: v.astype(t.dtype) for k, v, t in
-                                                ((t.name, feeds[t.name], t) for t in model.graph.inputs)})
+        try:
+            runner = Interpreter(model_content=model.to_bytes()).get_signature_runner()
+            return runner(**{t.name: feeds[t.name].astype(t.dtype) for t in model.graph.inputs})
+        except (ValueError, RuntimeError) as e:  # the tf.lite API's error types
+            raise EdgepressError(f"runtime_edge cannot run {path}: {e}") from None
     return model.run(feeds)
 
 

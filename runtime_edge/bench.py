@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from edgepress.errors import UsageError
+from edgepress.errors import EdgepressError, UsageError
 
 RUNTIMES = ("edgepress", "litert", "tflite", "onnxruntime")
 
@@ -47,9 +47,11 @@ class TfliteApiRunner:
     def __init__(self, name, interpreter_cls, tflite_bytes, threads, profile=False):
         self.name = name
         before, start = rss_mb(), time.perf_counter()
-        kwargs = {"model_content": tflite_bytes, "num_threads": threads}
-        self.interp = interpreter_cls(**kwargs)
-        self.interp.allocate_tensors()
+        try:
+            self.interp = interpreter_cls(model_content=tflite_bytes, num_threads=threads)
+            self.interp.allocate_tensors()
+        except (ValueError, RuntimeError) as e:  # the tf.lite API's error types
+            raise EdgepressError(f"{name} cannot run this model: {e}") from None
         self.load_ms = (time.perf_counter() - start) * 1e3
         self.rss_growth = rss_mb() - before
         self.inputs = self.interp.get_input_details()

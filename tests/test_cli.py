@@ -141,3 +141,22 @@ def test_convert_prunes_and_quantizes_in_one_command(tmp_path):
     interp.invoke()
     probs = interp.get_tensor(interp.get_output_details()[0]["index"])
     assert probs.shape == (1, 10) and abs(float(probs.sum()) - 1) < 0.05
+
+
+def test_bench_prints_the_side_by_side_table(tmp_path):
+    out = tmp_path / "tiny.tflite"
+    assert edgepress("convert", EXAMPLE, "-o", out)[0] == 0
+    code, stdout, err = edgepress("bench", out, "--runtime", "edgepress,litert", "--threads", "1,2", "--runs", "3",
+                                  "--profile")
+    assert code == 0, err
+    rows = [line.split() for line in stdout.splitlines() if line.startswith(("edgepress ", "litert "))]
+    assert sorted((r[0], r[1]) for r in rows) == [("edgepress", "1"), ("edgepress", "2"), ("litert", "1"), ("litert", "2")]
+    assert "per-op profile" in stdout and "CONV_2D" in stdout
+
+
+def test_bench_corrupt_model(tmp_path):
+    src = tmp_path / "cut.tflite"
+    assert edgepress("convert", EXAMPLE, "-o", src)[0] == 0
+    src.write_bytes(src.read_bytes()[:3000])
+    code, stdout, err = edgepress("bench", src, "--runtime", "edgepress")
+    assert_clean_failure(code, stdout, err, "edgepress cannot run this model")

@@ -193,13 +193,22 @@ def _buffers(builder, p: Plan, external: list | None) -> int:
     return _offsets_vector(builder, tables)
 
 
-def _quantization(builder, q) -> int | None:
+def _shared_ints(builder, shared: dict, values, dtype: str) -> int:
+    """Like _ints, but identical vectors (per-channel zero points above all) are stored once."""
+    array = np.ascontiguousarray(values, dtype=dtype).reshape(-1)
+    key = (dtype, array.tobytes())
+    if key not in shared:
+        shared[key] = builder.CreateNumpyVector(array)
+    return shared[key]
+
+
+def _quantization(builder, q, shared: dict) -> int | None:
     if q is None or (not q.scale.size and q.min is None and q.max is None):
         return None
     scale = zero = qmin = qmax = None
     if q.scale.size:
-        scale = _ints(builder, q.scale, "float32")
-        zero = _ints(builder, np.broadcast_to(q.zero_point, q.scale.shape), "int64")
+        scale = _shared_ints(builder, shared, q.scale, "float32")
+        zero = _shared_ints(builder, shared, np.broadcast_to(q.zero_point, q.scale.shape), "int64")
     if q.min is not None:
         qmin = _ints(builder, np.atleast_1d(q.min), "float32")
     if q.max is not None:
@@ -257,11 +266,11 @@ def _sparsity(builder, sp) -> int | None:
     return fb.SparsityParametersEnd(builder)
 
 
-def _tensor(builder, t, buffer: int) -> int:
+def _tensor(builder, t, buffer: int, shared: dict) -> int:
     name = builder.CreateString(t.name)
     shape = _ints(builder, [1 if d is None else d for d in t.shape])
     signature = _ints(builder, [-1 if d is None else d for d in t.shape]) if not t.static else None
-    quant = _quantization(builder, t.quant)
+    quant = _quantization(builder, t.quant, shared)
     sparsity = _sparsity(builder, t.sparsity)
     fb.TensorStart(builder)
     fb.TensorAddShape(builder, shape)
@@ -309,9 +318,9 @@ def _operator(builder, op, index: dict, opcode: int) -> int:
     return fb.OperatorEnd(builder)
 
 
-def _subgraph(builder, g, p: Plan, gi: int) -> int:
+def _subgraph(builder, g, p: Plan, gi: int, shared: dict) -> int:
     index = p.index[gi]
-    tensors = _offsets_vector(builder, [_tensor(builder, t, p.buffer_of.get(id(t), 0)) for t in p.tensors[gi]])
+    tensors = _offsets_vector(builder, [_tensor(builder, t, p.buffer_of.get(id(t), 0), shared) for t in p.tensors[gi]])
     ops = _offsets_vector(builder, [_operator(builder, op, index, p.opcode_of[id(op)]) for op in g.ops])
     inputs = _ints(builder, [index[id(t)] for t in g.inputs])
     outputs = _ints(builder, [index[id(t)] for t in g.outputs])
@@ -395,7 +404,8 @@ def _flatbuffer(model, p: Plan, external: list | None) -> memoryview:
     builder = flatbuffers.Builder(_size_estimate(model, p, external is not None))
     # Created first, the constant data lands at the end of the flatbuffer, after every table.
     buffers = _buffers(builder, p, external)
-    subgraphs = _offsets_vector(builder, [_subgraph(builder, g, p, i) for i, g in enumerate(model.graphs)])
+    shared: dict = {}  # quantization vectors written once and referenced by every tensor that repeats them
+    subgraphs = _offsets_vector(builder, [_subgraph(builder, g, p, i, shared) for i, g in enumerate(model.graphs)])
     opcodes = _operator_codes(builder, p)
     signatures = _signature_defs(builder, model, p)
     metadata = _metadata_tables(builder, p)

@@ -2,13 +2,13 @@
 ai-edge-litert: cls orientation accuracy within 1 point of float, rec character accuracy within 2 points,
 det probability-map cosine >= 0.98 against float."""
 import numpy as np
-import onnx
 import pytest
 from PIL import ImageFont
 
 from edgepress.convert import load
 from edgepress.quantize import quantize
 
+import taskdata as td
 from qtext import WORDS, line_image, normalize, page_image
 
 pytestmark = [pytest.mark.realmodel, pytest.mark.slow]
@@ -38,21 +38,6 @@ def test_cls_orientation_accuracy(rapidocr_model_files):
     assert float_acc >= 90 and int8_acc >= float_acc - 1
 
 
-def ctc_decode(probs: np.ndarray, charset: list) -> str:
-    best = np.argmax(probs.reshape(-1, probs.shape[-1]), axis=1)
-    keep = np.concatenate([[True], best[1:] != best[:-1]]) & (best != 0)
-    return "".join(charset[i] for i in best[keep])
-
-
-def edit_distance(a: str, b: str) -> int:
-    row = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        prev, row[0] = row[0], i
-        for j, cb in enumerate(b, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
-    return row[-1]
-
-
 def word_image(word: str, rng) -> np.ndarray:
     from PIL import Image, ImageDraw
     font = ImageFont.load_default(size=int(rng.integers(30, 38)))
@@ -64,8 +49,7 @@ def word_image(word: str, rng) -> np.ndarray:
 
 def test_rec_character_accuracy(rapidocr_model_files):
     path = ocr_path(rapidocr_model_files, "rec")
-    meta = {p.key: p.value for p in onnx.load(path, load_external_data=False).metadata_props}
-    charset = ["<blank>", *meta["character"].split("\n"), " "]
+    charset = td.rec_charset(path)
     ir = load(path, input_shapes={"x": [1, 3, 48, 320]})
     rng = np.random.default_rng(1)
     words = [str(w) for w in rng.choice(WORDS, 60)]
@@ -74,7 +58,7 @@ def test_rec_character_accuracy(rapidocr_model_files):
     qmodel, _ = quantize(ir, "int8", calibration=calibration, report_samples=0)
 
     def accuracy(run):
-        errors = sum(edit_distance(ctc_decode(run(x), charset), w) for x, w in test)
+        errors = sum(td.edit_distance(td.ctc_greedy_decode(run(x), charset), w) for x, w in test)
         return 100 * (1 - errors / sum(len(w) for _, w in test))
     float_acc, int8_acc = accuracy(runner(ir)), accuracy(runner(qmodel))
     print(f"\nrec character accuracy: float {float_acc:.1f}%, int8 {int8_acc:.1f}%")

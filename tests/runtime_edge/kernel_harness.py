@@ -20,34 +20,9 @@ import flatbuffers
 import numpy as np
 from ai_edge_litert import schema_py_generated as S
 
-RTOL = 1e-5
+from edgepress.convert.tflite.schema import OPTIONS_TABLE
 
-# The BuiltinOptions table of each builtin operator the kernel tests build.
-OPTIONS_TABLE = {
-    "ADD": "AddOptions", "SUB": "SubOptions", "MUL": "MulOptions", "DIV": "DivOptions",
-    "CONV_2D": "Conv2DOptions", "DEPTHWISE_CONV_2D": "DepthwiseConv2DOptions",
-    "TRANSPOSE_CONV": "TransposeConvOptions", "FULLY_CONNECTED": "FullyConnectedOptions",
-    "BATCH_MATMUL": "BatchMatMulOptions", "AVERAGE_POOL_2D": "Pool2DOptions", "MAX_POOL_2D": "Pool2DOptions",
-    "SOFTMAX": "SoftmaxOptions", "LOG_SOFTMAX": "LogSoftmaxOptions", "CONCATENATION": "ConcatenationOptions",
-    "RESHAPE": "ReshapeOptions", "SQUEEZE": "SqueezeOptions", "EXPAND_DIMS": "ExpandDimsOptions",
-    "TRANSPOSE": "TransposeOptions", "SPLIT": "SplitOptions", "SPLIT_V": "SplitVOptions",
-    "SLICE": "SliceOptions", "STRIDED_SLICE": "StridedSliceOptions", "GATHER": "GatherOptions",
-    "PAD": "PadOptions", "PADV2": "PadV2Options", "MIRROR_PAD": "MirrorPadOptions", "TILE": "TileOptions",
-    "BROADCAST_TO": "BroadcastToOptions", "CAST": "CastOptions", "SELECT_V2": "SelectV2Options",
-    "EQUAL": "EqualOptions", "NOT_EQUAL": "NotEqualOptions", "LESS": "LessOptions",
-    "LESS_EQUAL": "LessEqualOptions", "GREATER": "GreaterOptions", "GREATER_EQUAL": "GreaterEqualOptions",
-    "LOGICAL_NOT": "LogicalNotOptions", "LOGICAL_AND": "LogicalAndOptions", "LOGICAL_OR": "LogicalOrOptions",
-    "RESIZE_BILINEAR": "ResizeBilinearOptions", "RESIZE_NEAREST_NEIGHBOR": "ResizeNearestNeighborOptions",
-    "SPACE_TO_DEPTH": "SpaceToDepthOptions", "DEPTH_TO_SPACE": "DepthToSpaceOptions",
-    "MEAN": "ReducerOptions", "SUM": "ReducerOptions", "REDUCE_MAX": "ReducerOptions",
-    "REDUCE_MIN": "ReducerOptions", "REDUCE_PROD": "ReducerOptions", "ARG_MAX": "ArgMaxOptions",
-    "ARG_MIN": "ArgMinOptions", "LEAKY_RELU": "LeakyReluOptions", "GELU": "GeluOptions",
-    "POW": "PowOptions", "SQUARED_DIFFERENCE": "SquaredDifferenceOptions",
-    "MAXIMUM": "MaximumMinimumOptions", "MINIMUM": "MaximumMinimumOptions", "NEG": "NegOptions",
-    "ABS": "AbsOptions", "EXP": "ExpOptions", "DEQUANTIZE": "DequantizeOptions", "QUANTIZE": "QuantizeOptions",
-    "DENSIFY": "DensifyOptions", "HARD_SWISH": "HardSwishOptions", "SHAPE": "ShapeOptions",
-    "FLOOR_MOD": "FloorModOptions",
-}
+RTOL = 1e-5
 
 # Option fields whose values are schema enums, so tests can write {"padding": "SAME"}.
 ENUM_FIELDS = {"padding": S.Padding, "fused_activation_function": S.ActivationFunctionType,

@@ -60,6 +60,9 @@ class Tensor:
     sparsity: Sparsity | None = None
     is_variable: bool = False
     sources: list[str] = field(default_factory=list)
+    # (lo, hi): the real range a QDQ source model quantized this float tensor to (its QuantizeLinear ->
+    # DequantizeLinear pair); full-integer quantization takes it instead of a calibrated range.
+    qdq_range: tuple | None = None
 
     def __post_init__(self):
         self.shape = tuple(None if d is None or d < 0 else int(d) for d in self.shape)

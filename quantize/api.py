@@ -12,7 +12,7 @@ from edgepress.convert.ir import Model
 from edgepress.errors import UnsupportedOpsError, UsageError
 
 from . import budget as B
-from . import calibrators
+from . import calibrators, qdq
 from .bias_correction import SHIFT
 from .calibrate import collect
 from .data import ImageOptions, samples
@@ -24,6 +24,8 @@ from .select import keep_float_matcher
 
 SCHEMES = ("float16", "dynamic", "int8", "int16x8")
 ACTIVATION = {"int8": "int8", "int16x8": "int16"}
+ENGINES = ("edgepress", "nncf")
+PRESETS = ("performance", "mixed")  # NNCF's: symmetric, or asymmetric activations
 
 
 class StaysFloatWarning(UserWarning):
@@ -38,28 +40,41 @@ def quantize(model, scheme: str, calibration=None, io_type: str = "float32", cal
              keep_float=(), strict: bool = False, *, bias_correction: bool = True, max_drop: float | None = None,
              metric="cosine", held_out: int = 4, max_samples: int | None = None,
              images: ImageOptions | None = None, report_samples: int = 8,
-             input_shapes: dict | None = None) -> tuple[Model, Report]:
+             input_shapes: dict | None = None, engine: str = "edgepress",
+             preset: str = "performance") -> tuple[Model, Report]:
     """Quantize `model` (an IR Model or a model path) with `scheme`.
 
     calibration: a folder of images, a .npy/.npz path, or an iterable of feeds (see data.py); required for
-    int8 and int16x8, optional otherwise (it then feeds bias correction and the report's accuracy rows).
+    int8 and int16x8 (but for QDQ models, see below), optional otherwise (it then feeds bias correction and
+    the report's accuracy rows).
     bias_correction: cancel the mean output shift quantized weights cause (needs calibration data).
     max_drop: accuracy budget; the first `held_out` samples are set aside to measure `metric` ("cosine",
     "top1", "mse" or a function(float outputs, quantized outputs) -> drop) and the most sensitive layers
     stay float until the drop is within max_drop (see budget.py).
+    A QDQ model (convert/onnx/lower_quant.py) brings its own ranges, which int8 and int16x8 take first (qdq.py);
+    calibration then only covers the tensors they leave open and may be omitted (ops on those stay float).
+    engine "nncf" (ONNX files, int8) runs NNCF's post-training quantization with `preset` ("performance" or
+    "mixed") and fast bias correction on the calibration samples and quantizes the QDQ model it makes.
     Returns the quantized model and the Report; ops that stay float are named in StaysFloatWarning
     warnings, or raise UnsupportedOpsError when strict.
     """
-    check_options(scheme, io_type, calibrator, calibration, max_drop)
-    if isinstance(model, (str, os.PathLike)):
+    check_options(scheme, io_type, calibrator, max_drop, engine, preset)
+    report = Report(scheme)
+    if engine == "nncf":
+        from .nncf_engine import nncf_quantized
+        model, calibration, report.seconds["nncf"] = nncf_quantized(model, calibration, max_samples, images,
+                                                                     input_shapes, preset)
+    elif isinstance(model, (str, os.PathLike)):
         from edgepress.convert import load
         model = load(os.fspath(model), input_shapes=input_shapes)
-    report = Report(scheme)
+    source = qdq.source_ranges(model) if scheme in ACTIVATION else {}
+    check_calibration(scheme, calibration, max_drop, source)
     held, cal = calibrate(model, scheme, calibration, calibrator, bias_correction, max_drop is not None and held_out,
                           max_samples, images, report)
 
     def quantize_keeping(extra=()):
-        return run_scheme(model, scheme, cal, io_type, calibrator, keep_float_matcher(model, [*keep_float, *extra]))
+        return run_scheme(model, scheme, cal, io_type, calibrator, keep_float_matcher(model, [*keep_float, *extra]),
+                          source)
 
     start = time.perf_counter()
     if max_drop is None:
@@ -88,14 +103,17 @@ def quantize(model, scheme: str, calibration=None, io_type: str = "float32", cal
     return qmodel, report
 
 
-def check_options(scheme, io_type, calibrator, calibration, max_drop) -> None:
+def check_options(scheme, io_type, calibrator, max_drop, engine, preset) -> None:
     if scheme not in SCHEMES:
         raise UsageError(f"--scheme {scheme}: expected one of {', '.join(SCHEMES)}")
     if calibrator not in calibrators.CALIBRATORS:
         raise UsageError(f"--calibrator {calibrator}: expected one of {', '.join(calibrators.CALIBRATORS)}")
-    if (scheme in ACTIVATION or max_drop is not None) and calibration is None:
-        raise UsageError(f"--scheme {scheme}{' with --max-drop' if max_drop is not None else ''} needs "
-                         f"calibration data (--calibration: a folder of images, .npy or .npz)")
+    if engine not in ENGINES:
+        raise UsageError(f"--engine {engine}: expected one of {', '.join(ENGINES)}")
+    if preset not in PRESETS:
+        raise UsageError(f"--preset {preset}: expected one of {', '.join(PRESETS)}")
+    if engine == "nncf" and scheme != "int8":
+        raise UsageError(f"--engine nncf makes int8 models; --scheme {scheme} is edgepress's own")
     if scheme not in ACTIVATION and io_type != "float32":
         raise UsageError(f"--io-type {io_type}: only full-integer schemes (int8, int16x8) change the I/O type")
     if scheme in ACTIVATION and io_type not in IO_TYPES[ACTIVATION[scheme]]:
@@ -103,6 +121,15 @@ def check_options(scheme, io_type, calibrator, calibration, max_drop) -> None:
                          f"{', '.join(IO_TYPES[ACTIVATION[scheme]])})")
     if max_drop is not None and max_drop < 0:
         raise UsageError(f"--max-drop {max_drop}: expected a number >= 0")
+
+
+def check_calibration(scheme, calibration, max_drop, source_ranges: dict) -> None:
+    """Full-integer schemes need ranges: calibrated ones, or those a QDQ model brings."""
+    if calibration is not None:
+        return
+    if max_drop is not None or (scheme in ACTIVATION and not source_ranges):
+        raise UsageError(f"--scheme {scheme}{' with --max-drop' if max_drop is not None else ''} needs "
+                         f"calibration data (--calibration: a folder of images, .npy or .npz)")
 
 
 def calibrate(model, scheme, calibration, calibrator, bias_correction, held_out, max_samples, images, report):
@@ -123,12 +150,13 @@ def weighted_inputs(model) -> set:
     return {op.inputs[0].name for op in model.graph.ops if op.type in SHIFT and op.inputs[0] is not None}
 
 
-def run_scheme(model, scheme, cal, io_type, calibrator, keep):
+def run_scheme(model, scheme, cal, io_type, calibrator, keep, source_ranges: dict):
     """(quantized model, KeptFloat rows, float tensor name -> quantized tensor name)."""
     means = {} if cal is None else {name: s.channel_mean for name, s in cal.stats.items()
                                     if s.channel_sum is not None}
     if scheme in ACTIVATION:
-        ranges = calibrators.ranges(cal.stats, calibrator)
+        calibrated = {} if cal is None else calibrators.ranges(cal.stats, calibrator)
+        ranges = {**calibrated, **source_ranges}
         outcome = quantize_integer(model, ranges, ACTIVATION[scheme], io_type, keep, means)
         return outcome.model, outcome.kept_float, outcome.tensor_map
     if scheme == "float16":

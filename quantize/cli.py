@@ -8,7 +8,7 @@ import click
 
 from edgepress.errors import UsageError
 
-from .api import SCHEMES, BudgetWarning, StaysFloatWarning
+from .api import ENGINES, PRESETS, SCHEMES, BudgetWarning, StaysFloatWarning
 from .calibrators import CALIBRATORS
 from .data import ImageOptions
 
@@ -73,9 +73,14 @@ def image_options_from(input_size, mean, std, layout, color) -> ImageOptions:
 @click.option("--report", "report_path", type=click.Path(dir_okay=False), help="write the full report as JSON")
 @click.option("--input-shape", "input_shapes", multiple=True, metavar="NAME=D1,D2,...",
               help="fix an input's shape (source layout); repeatable")
+@click.option("--engine", default="edgepress", show_default=True, type=click.Choice(ENGINES),
+              help="nncf: NNCF's post-training quantization of an ONNX model (pip install edgepress[nncf])")
+@click.option("--preset", default="performance", show_default=True, type=click.Choice(PRESETS),
+              help="NNCF preset (--engine nncf): symmetric or mixed (asymmetric activations)")
 @image_options
 def quantize(model, output, scheme, calibration, io_type, calibrator, keep_float, strict, bias_correction, samples,
-             max_drop, metric, held_out, report_path, input_shapes, input_size, mean, std, layout, color):
+             max_drop, metric, held_out, report_path, input_shapes, engine, preset, input_size, mean, std, layout,
+             color):
     """Quantize an .onnx or .tflite MODEL to a standard quantized .tflite file."""
     from edgepress.cli import parse_input_shapes
 
@@ -88,7 +93,7 @@ def quantize(model, output, scheme, calibration, io_type, calibrator, keep_float
         qmodel, report = run(model, scheme, calibration, io_type=io_type, calibrator=calibrator,
                              keep_float=keep_float, strict=strict, bias_correction=bias_correction,
                              max_drop=max_drop, metric=metric, held_out=held_out, max_samples=samples, images=images,
-                             input_shapes=parse_input_shapes(input_shapes))
+                             input_shapes=parse_input_shapes(input_shapes), engine=engine, preset=preset)
     for w in caught:
         if issubclass(w.category, (StaysFloatWarning, BudgetWarning)):
             click.echo(f"warning: {w.message}", err=True)

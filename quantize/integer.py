@@ -26,6 +26,11 @@ from .spec import SAME, SHARED, Rule
 ACTIVATIONS = ("int8", "int16")
 IO_TYPES = {"int8": ("float32", "int8", "uint8"), "int16": ("float32", "int16")}
 BIAS_TYPE = {"int8": "int32", "int16": "int64"}
+# A constant addend quantized finer than 1/512 of the output's step changes nothing the output's rounding
+# keeps, and XNNPACK runs int8 ADD/SUB only for input/output scale ratios in [2^-10, 2^8): a tiny constant
+# (PP-OCRv4 det's learnable affine biases) at its own scale sent those ADDs to slow builtin kernels.
+ADDENDS = frozenset({"ADD", "SUB"})
+ADDEND_STEP = 2.0**-9
 
 
 @dataclass
@@ -135,7 +140,7 @@ class Rewriter:
         shared = self.shared_params(op, rule)
         for i, t in enumerate(op.inputs):
             if is_float(t) or (t is not None and id(t) in self.int_of):
-                op.inputs[i] = self.integer_input(rule, i, t, shared)
+                op.inputs[i] = self.integer_input(op, rule, i, t, shared)
         if rule.bias and rule.bias[0] < len(op.inputs) and is_float(op.inputs[rule.bias[0]]):
             op.inputs[rule.bias[0]] = self.integer_bias(op, rule, floats)
         if self.activation == "int16":
@@ -152,13 +157,13 @@ class Rewriter:
         ins, outs = activation_inputs(op), [t for t in op.outputs if is_float(t)]
         return self.params[id(outs[0])] if outs else self.params[id(ins[0])] if ins else None
 
-    def integer_input(self, rule: Rule, i: int, t: Tensor, shared: QuantParams | None) -> Tensor:
+    def integer_input(self, op: Op, rule: Rule, i: int, t: Tensor, shared: QuantParams | None) -> Tensor:
         if i in rule.weights and t.is_constant:
             return self.weight(t, rule.weights[i])
         if rule.bias and i == rule.bias[0] and t.is_constant:
             return t  # quantized once the input and the weights are (integer_bias)
         if t.is_constant:
-            return self.constant(t, shared or self.constant_params(t), self.activation)
+            return self.constant(t, shared or self.constant_params(t, op), self.activation)
         return self.as_int(t, shared if rule.output == SHARED else self.params[id(t)])
 
     def integer_bias(self, op: Op, rule: Rule, floats: list) -> Tensor:
@@ -211,9 +216,12 @@ class Rewriter:
             self.cache[key] = self.const_tensor(t, P.quantize_array(t.data, q, "int8", narrow=True), q)
         return self.cache[key]
 
-    def constant_params(self, t: Tensor) -> QuantParams:
-        return P.activation_params(float(t.data.min()), float(t.data.max()), self.activation) if t.data.size \
-            else P.activation_params(0.0, 0.0, self.activation)
+    def constant_params(self, t: Tensor, op: Op) -> QuantParams:
+        """The constant's own range; an ADD/SUB addend's step no finer than ADDEND_STEP of the output's."""
+        lo, hi = (float(t.data.min()), float(t.data.max())) if t.data.size else (0.0, 0.0)
+        out = self.params.get(id(op.outputs[0])) if op.type in ADDENDS else None
+        floor = float(out.scale[0]) * ADDEND_STEP if out is not None else 0.0
+        return P.activation_params(lo, hi, self.activation, min_scale=floor)
 
     def constant(self, t: Tensor, q: QuantParams, dtype: str) -> Tensor:
         key = (id(t), float(q.scale[0]), int(q.zero_point[0]))

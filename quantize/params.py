@@ -14,20 +14,28 @@ from edgepress.convert.reference.numeric import round_half_away
 LIMITS = {"int8": (-128, 127), "uint8": (0, 255), "int16": (-32768, 32767), "int32": (-2**31, 2**31 - 1),
           "int64": (-2**63, 2**63 - 1)}
 WEIGHT_MAX = 127  # symmetric int8 weights use [-127, 127] so that -w is representable
+GRID_TOLERANCE = 1e-3  # in steps, see on_grid
 
 
-def activation_params(lo: float, hi: float, dtype: str) -> QuantParams:
-    """Per-tensor parameters covering [lo, hi] widened to include 0 (so zero padding is exact)."""
+def activation_params(lo: float, hi: float, dtype: str, min_scale: float = 0.0) -> QuantParams:
+    """Per-tensor parameters covering [lo, hi] widened to include 0 (so zero padding is exact) and, where
+    min_scale asks for a coarser step, widened on its larger side until the scale reaches it.
+
+    The calibrated range is not stored as QuantizationParameters.min/max: no kernel reads them, and they
+    would cost every quantized tensor two more vectors in the file."""
     lo, hi = min(float(lo), 0.0), max(float(hi), 0.0)
     qmin, qmax = LIMITS[dtype]
     if dtype == "int16":
-        scale = np.float32(max(-lo, hi) / qmax)
-        return _nonzero(QuantParams(scale, 0, min=np.float32(lo), max=np.float32(hi)))
+        scale = np.float32(max(max(-lo, hi) / qmax, min_scale))
+        return _nonzero(QuantParams(scale, 0))
+    missing = min_scale * (qmax - qmin) - (hi - lo)
+    if missing > 0:
+        lo, hi = (lo, hi + missing) if hi >= -lo else (lo - missing, hi)
     scale = np.float32((hi - lo) / (qmax - qmin))
     if scale == 0:
-        return QuantParams(1.0, qmin, min=0.0, max=0.0)
+        return QuantParams(1.0, qmin)
     zero = int(np.clip(round_half_away(np.float64(qmin) - lo / np.float64(scale)), qmin, qmax))
-    return QuantParams(scale, zero, min=np.float32(lo), max=np.float32(hi))
+    return QuantParams(scale, zero)
 
 
 def _nonzero(q: QuantParams) -> QuantParams:
@@ -44,8 +52,19 @@ def weight_params(w: np.ndarray, axis: int | None) -> QuantParams:
     else:
         amax = np.max(np.abs(np.moveaxis(w, axis, 0).reshape(w.shape[axis], -1)), axis=1)
     scale = (amax / WEIGHT_MAX).astype(np.float32)
+    step = np.float32(np.max(amax, initial=0.0) / WEIGHT_MAX)
+    if axis is not None and step > 0 and on_grid(w, step):
+        scale = np.full_like(scale, step)
     q = QuantParams(scale, np.zeros(scale.size, np.int64), axis=axis or 0)
     return _nonzero(q)
+
+
+def on_grid(w: np.ndarray, step: np.float32) -> bool:
+    """Whether every weight is an integer multiple of one step: weights a source quantized per tensor (a QDQ
+    model's, dequantized exactly) keep that grid rather than move to per-channel ones. Float32 rounding of
+    q * scale is far below GRID_TOLERANCE steps, which float weights never all meet."""
+    k = w.astype(np.float64) / np.float64(step)
+    return bool(np.all(np.abs(k - np.rint(k)) <= GRID_TOLERANCE))
 
 
 def quantize_array(x: np.ndarray, q: QuantParams, dtype: str, narrow: bool = False) -> np.ndarray:

@@ -125,6 +125,9 @@ def apply_input_shapes(graph: onnx.GraphProto, input_shapes: dict, path) -> None
         del inputs[name].type.tensor_type.shape.dim[:]
         for v in shape:
             inputs[name].type.tensor_type.shape.dim.add().dim_value = int(v)
+    if input_shapes:
+        # Shapes a tool stored for inner values (onnxruntime's quantizer does) hold the old input shapes.
+        del graph.value_info[:]
 
 
 def infer_value_info(proto: onnx.ModelProto, path) -> dict:

@@ -67,7 +67,8 @@ class New:
         return Tensor.constant(self.names(f"{like.name}/permuted"), value, like.dtype, sources=like.sources)
 
     def tensor(self, like: Tensor) -> Tensor:
-        return Tensor(self.names(f"{like.name}/permuted"), like.shape, like.dtype, sources=list(like.sources))
+        return Tensor(self.names(f"{like.name}/permuted"), like.shape, like.dtype, sources=list(like.sources),
+                      qdq_range=like.qdq_range)
 
 
 def split(t: Tensor, perm: tuple, plan: Plan, names: Names) -> tuple:
@@ -76,10 +77,10 @@ def split(t: Tensor, perm: tuple, plan: Plan, names: Names) -> tuple:
     suffix = "channels_last" if perm == channels_last(t.rank) else "permuted"
     if writes_logical or plan.io_bound(t, perm):
         stored = Tensor(names(f"{t.name}/{suffix}"), permuted(t.shape, perm), t.dtype,
-                        quant=moved_quant(t.quant, perm), sources=list(t.sources))
+                        quant=moved_quant(t.quant, perm), sources=list(t.sources), qdq_range=t.qdq_range)
         return stored, t, perm, writes_logical
-    logical = (Tensor(names(f"{t.name}/source_layout"), t.shape, t.dtype, quant=t.quant, sources=list(t.sources))
-               if needs_logical else None)
+    logical = (Tensor(names(f"{t.name}/source_layout"), t.shape, t.dtype, quant=t.quant, sources=list(t.sources),
+                      qdq_range=t.qdq_range) if needs_logical else None)
     t.shape, t.quant = permuted(t.shape, perm), moved_quant(t.quant, perm)
     return t, logical, perm, writes_logical
 
@@ -147,7 +148,7 @@ def reshape_between(op: Op, edge: ReshapeEdge, stored_perm: dict, logical_of: di
 def unpermuted(stored: Tensor, perm, names: Names) -> Tensor:
     back = inverse(perm)
     return Tensor(names(f"{stored.name}/source_layout"), permuted(stored.shape, back), stored.dtype,
-                  quant=moved_quant(stored.quant, back), sources=list(stored.sources))
+                  quant=moved_quant(stored.quant, back), sources=list(stored.sources), qdq_range=stored.qdq_range)
 
 
 def transpose(src: Tensor, perm, dst: Tensor, names: Names) -> Op:

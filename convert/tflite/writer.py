@@ -5,6 +5,9 @@ Layout decisions:
   runtimes can use weights in place, and identical constants share one buffer;
 - tensors are numbered per graph in Graph.tensors() order, buffers and operator codes in first-use order,
   metadata by name, so identical models give identical bytes;
+- identical shapes, quantization parameters (tables and their vectors) and builtin options tables are
+  written once and referenced by every tensor or operator that repeats them: a flatbuffer offset may point
+  at a shared object, and quantized models of thin layers spend much of their bytes on such repeats;
 - large models: data is copied once, straight from the numpy arrays into a pre-sized builder, and files
   are written from the builder's memory.
 """
@@ -194,17 +197,31 @@ def _buffers(builder, p: Plan, external: list | None) -> int:
 
 
 def _shared_ints(builder, shared: dict, values, dtype: str) -> int:
-    """Like _ints, but identical vectors (per-channel zero points above all) are stored once."""
+    """Like _ints, but identical vectors (shapes, per-channel zero points) are stored once."""
     array = np.ascontiguousarray(values, dtype=dtype).reshape(-1)
-    key = (dtype, array.tobytes())
+    key = ("vector", dtype, array.tobytes())
     if key not in shared:
         shared[key] = builder.CreateNumpyVector(array)
     return shared[key]
 
 
+def _bytes_or_none(values) -> bytes | None:
+    return None if values is None else np.asarray(values, np.float32).tobytes()
+
+
 def _quantization(builder, q, shared: dict) -> int | None:
+    """The QuantizationParameters table of `q`, written once per distinct value."""
     if q is None or (not q.scale.size and q.min is None and q.max is None):
         return None
+    key = ("quantization", np.asarray(q.scale, np.float32).tobytes(),
+           np.broadcast_to(np.asarray(q.zero_point, np.int64), q.scale.shape).tobytes(),
+           _bytes_or_none(q.min), _bytes_or_none(q.max), int(q.axis))
+    if key not in shared:
+        shared[key] = _quantization_table(builder, q, shared)
+    return shared[key]
+
+
+def _quantization_table(builder, q, shared: dict) -> int:
     scale = zero = qmin = qmax = None
     if q.scale.size:
         scale = _shared_ints(builder, shared, q.scale, "float32")
@@ -268,8 +285,8 @@ def _sparsity(builder, sp) -> int | None:
 
 def _tensor(builder, t, buffer: int, shared: dict) -> int:
     name = builder.CreateString(t.name)
-    shape = _ints(builder, [1 if d is None else d for d in t.shape])
-    signature = _ints(builder, [-1 if d is None else d for d in t.shape]) if not t.static else None
+    shape = _shared_ints(builder, shared, [1 if d is None else d for d in t.shape], "int32")
+    signature = None if t.static else _shared_ints(builder, shared, [-1 if d is None else d for d in t.shape], "int32")
     quant = _quantization(builder, t.quant, shared)
     sparsity = _sparsity(builder, t.sparsity)
     fb.TensorStart(builder)
@@ -287,7 +304,27 @@ def _tensor(builder, t, buffer: int, shared: dict) -> int:
     return fb.TensorEnd(builder)
 
 
-def _operator(builder, op, index: dict, opcode: int) -> int:
+def _frozen(value):
+    """A hashable, type-preserving stand-in for an option value."""
+    if isinstance(value, np.ndarray):
+        return ("ndarray", str(value.dtype), value.shape, value.tobytes())
+    if isinstance(value, (list, tuple)):
+        return (type(value).__name__, tuple(_frozen(v) for v in value))
+    return (type(value).__name__, value)
+
+
+def _options(builder, op, shared: dict) -> tuple[int, int, int]:
+    """schema.write_options, once per distinct (op type, options)."""
+    key = ("options", op.type, tuple(sorted((k, _frozen(v)) for k, v in op.options.items())))
+    if key not in shared:
+        try:
+            shared[key] = schema.write_options(builder, op.type, op.options)
+        except EdgepressError as e:
+            raise EdgepressError(f"op '{op.label}': {e}") from None
+    return shared[key]
+
+
+def _operator(builder, op, index: dict, opcode: int, shared: dict) -> int:
     def idx(t):
         if t is None:
             return -1
@@ -302,10 +339,7 @@ def _operator(builder, op, index: dict, opcode: int) -> int:
         if op.custom_options:
             custom = _ints(builder, np.frombuffer(op.custom_options, np.uint8), "uint8")
     else:
-        try:
-            union, opt_type, opt = schema.write_options(builder, op.type, op.options)
-        except EdgepressError as e:
-            raise EdgepressError(f"op '{op.label}': {e}") from None
+        union, opt_type, opt = _options(builder, op, shared)
     fb.OperatorStart(builder)
     fb.OperatorAddOpcodeIndex(builder, opcode)
     fb.OperatorAddInputs(builder, inputs)
@@ -321,7 +355,7 @@ def _operator(builder, op, index: dict, opcode: int) -> int:
 def _subgraph(builder, g, p: Plan, gi: int, shared: dict) -> int:
     index = p.index[gi]
     tensors = _offsets_vector(builder, [_tensor(builder, t, p.buffer_of.get(id(t), 0), shared) for t in p.tensors[gi]])
-    ops = _offsets_vector(builder, [_operator(builder, op, index, p.opcode_of[id(op)]) for op in g.ops])
+    ops = _offsets_vector(builder, [_operator(builder, op, index, p.opcode_of[id(op)], shared) for op in g.ops])
     inputs = _ints(builder, [index[id(t)] for t in g.inputs])
     outputs = _ints(builder, [index[id(t)] for t in g.outputs])
     name = builder.CreateString(g.name)
@@ -404,7 +438,7 @@ def _flatbuffer(model, p: Plan, external: list | None) -> memoryview:
     builder = flatbuffers.Builder(_size_estimate(model, p, external is not None))
     # Created first, the constant data lands at the end of the flatbuffer, after every table.
     buffers = _buffers(builder, p, external)
-    shared: dict = {}  # quantization vectors written once and referenced by every tensor that repeats them
+    shared: dict = {}  # key -> offset of an object written once and referenced wherever it repeats
     subgraphs = _offsets_vector(builder, [_subgraph(builder, g, p, i, shared) for i, g in enumerate(model.graphs)])
     opcodes = _operator_codes(builder, p)
     signatures = _signature_defs(builder, model, p)

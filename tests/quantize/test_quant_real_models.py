@@ -16,6 +16,9 @@ pytestmark = [pytest.mark.realmodel, pytest.mark.slow]
 OCR_SHAPES = {"cls": [1, 3, 48, 192], "rec": [1, 3, 48, 320], "det": [1, 3, 640, 640]}
 # cosine floors per scheme on uniform noise inputs (harder on quantization than natural images)
 COSINE = {"float16": 0.9999, "dynamic": 0.98, "int8": 0.98, "int16x8": 0.99}
+# PP-OCRv4 det in int8 is far below any useful floor (see test_ppocr_tasks.py and quantize/README.md); here it
+# must still load, run, and give the same answer in both interpreters.
+NO_FLOOR = {("det", "int8")}
 
 
 def image_like(model, n, seed=0):
@@ -28,7 +31,7 @@ def cosine(a, b):
     return float(a @ b / (np.linalg.norm(a) * np.linalg.norm(b) + 1e-30))
 
 
-def check_schemes(ir, schemes, samples):
+def check_schemes(ir, schemes, samples, kind=None):
     from ai_edge_litert.interpreter import Interpreter
     expected = ir.run(samples[0])
     for scheme in schemes:
@@ -41,13 +44,16 @@ def check_schemes(ir, schemes, samples):
             engines["tflite-runtime"] = other
         for engine, got in engines.items():
             for name, ref in expected.items():
+                assert cosine(got[name], engines["ai-edge-litert"][name]) >= 0.9999, f"{engine} disagrees"
                 c = cosine(got[name], ref)
-                assert c >= COSINE[scheme], f"{engine} {scheme} output {name}: cosine {c:.5f}"
+                assert (kind, scheme) in NO_FLOOR or c >= COSINE[scheme], \
+                    f"{engine} {scheme} output {name}: cosine {c:.5f}"
         print(f"{scheme}: {report.size_before:,} -> {report.size_after:,} bytes")
 
 
-@pytest.mark.parametrize("name", ["face_detection_short_range", "face_detection_full_range_sparse", "face_landmark",
-                                  "iris_landmark"])
+@pytest.mark.parametrize("name", ["face_detection_short_range", "face_detection_full_range",
+                                  "face_detection_full_range_sparse", "face_detection_front", "face_detection_back",
+                                  "face_landmark", "iris_landmark"])
 def test_face_models(face_model_files, name):
     ir = load(face_model_files[name])
     check_schemes(ir, SCHEMES, image_like(ir, 4))
@@ -57,9 +63,9 @@ TEXT = {"cls": lambda rng: line_image(192, 48, rng), "rec": lambda rng: line_ima
         "det": lambda rng: page_image(640, rng)}
 
 
-@pytest.mark.parametrize("kind,schemes", [("cls", SCHEMES), ("rec", SCHEMES), ("det", ("dynamic", "int16x8"))])
-def test_ppocr_models(rapidocr_model_files, kind, schemes):
+@pytest.mark.parametrize("kind", ["cls", "rec", "det"])
+def test_ppocr_models(rapidocr_model_files, kind):
     path = next(p for n, p in rapidocr_model_files.items() if f"_{kind}_" in n)
     rng = np.random.default_rng(3)
     samples = [{"x": TEXT[kind](rng)} for _ in range(2 if kind == "det" else 4)]
-    check_schemes(load(path, input_shapes={"x": OCR_SHAPES[kind]}), schemes, samples)
+    check_schemes(load(path, input_shapes={"x": OCR_SHAPES[kind]}), SCHEMES, samples, kind)

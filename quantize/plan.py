@@ -109,19 +109,13 @@ def assign_params(graph: Graph, rules: dict, ranges: dict, activation: str, io_t
     return params
 
 
-CLAMPS = frozenset({"MINIMUM", "MAXIMUM"})
-
-
 def shared_params(op: Op, tensors: list, ranges: dict, activation: str) -> QuantParams:
-    """One set of parameters covering every float input and the output, and the constants of ops that pass
-    them on (CONCATENATION...). A MINIMUM/MAXIMUM constant outside the range needs no covering: quantized, it
-    lands on the range's edge, which clamps exactly as the constant would (a hard sigmoid's min(x, 1) keeps
-    x's [0, 0.3] instead of widening to [0, 1])."""
+    """One set of parameters covering every float input (constants included) and the output."""
     lo, hi = 0.0, 0.0
     for t in tensors:
         a, b = ranges[t.name]
         lo, hi = min(lo, a), max(hi, b)
-    for t in op.inputs if op.type not in CLAMPS else ():
+    for t in op.inputs:
         if is_float(t) and t.is_constant and t.data.size:
             lo, hi = min(lo, float(t.data.min())), max(hi, float(t.data.max()))
     return P.activation_params(lo, hi, activation)

@@ -1,8 +1,8 @@
 /* int8 activations in TFLite's arithmetic.
  *  - RELU, RELU6, RELU_N1_TO_1: requantize input -> output scale, clamp to the quantized bounds.
  *  - LEAKY_RELU: separate requantization multipliers for the identity and the alpha branch.
- *  - LOGISTIC, TANH: a 256-entry table built at prepare by dequantizing every int8 value, applying the
- *    function in float and requantizing, as TFLite's generic kernels do; eval is a table lookup.
+ *  - LOGISTIC, TANH, ELU, GELU: a 256-entry table built at prepare by dequantizing every int8 value, applying
+ *    the function in float and requantizing, as TFLite's generic kernels do; eval is a table lookup.
  *  - HARD_SWISH: TFLite's 16-bit fixed-point evaluation with its int16 multipliers and saturation rules. */
 #include <math.h>
 
@@ -11,7 +11,7 @@
 #include "quant.h"
 #include "unary_driver.h"
 
-enum { LEAKY_OPT_ALPHA = 0 };
+enum { LEAKY_OPT_ALPHA = 0, GELU_OPT_APPROXIMATE = 0 };
 
 typedef struct qact_params {
   ep_unary_plan plan;
@@ -105,6 +105,11 @@ static int16_t to_int16_multiplier(int32_t m) {
 }
 
 static float apply_logistic(float x) { return 1.0f / (1.0f + expf(-x)); }
+static float apply_elu(float x) { return x < 0.0f ? expf(x) - 1.0f : x; }
+static float apply_gelu(float x) { return 0.5f * x * erfcf(x * -0.70710678118654752f); }
+static float apply_gelu_tanh(float x) {
+  return 0.5f * x * (1.0f + tanhf(0.79788456080286536f * (x + 0.044715f * x * x * x)));
+}
 
 static void build_table(qact_params *p, float in_scale, float out_scale, float (*fn)(float)) {
   float inverse_scale = 1.0f / out_scale;
@@ -152,6 +157,14 @@ static ep_status prepare(ep_context *ctx, ep_node *node) {
       build_table(p, si, so, node->builtin_code == EP_OP_LOGISTIC ? apply_logistic : tanhf);
       p->plan.row = table_row;
       break;
+    case EP_OP_ELU:
+      build_table(p, si, so, apply_elu);
+      p->plan.row = table_row;
+      break;
+    case EP_OP_GELU:
+      build_table(p, si, so, ep_opt_bool(node, GELU_OPT_APPROXIMATE, 0) ? apply_gelu_tanh : apply_gelu);
+      p->plan.row = table_row;
+      break;
     case EP_OP_HARD_SWISH: {
       float hires_scale = (1.0f / 128.0f) * si;
       int32_t m32;
@@ -183,5 +196,7 @@ static ep_status eval(ep_context *ctx, ep_node *node) {
 
 const ep_kernel ep_kernels_activations_quant[] = {
     EP_ACTIVATION_OPS(K)
+    K(EP_OP_ELU, EP_OPTIONS_NONE, "elu")
+    K(EP_OP_GELU, EP_OPTIONS_GeluOptions, "gelu")
     EP_KERNEL_END,
 };

@@ -5,7 +5,13 @@
 
 ep_status ep_prepare_channel_requant(ep_context *ctx, const ep_node *node, int32_t channels, int activation,
                                     const char *role, ep_channel_requant *r) {
-  ep_tensor *in = ep_input(ctx, node, 0), *w = ep_input(ctx, node, 1), *out = ep_output(ctx, node, 0);
+  return ep_prepare_channel_requant_of(ctx, node, ep_input(ctx, node, 0), ep_input(ctx, node, 1),
+                                      ep_output(ctx, node, 0), channels, activation, role, r);
+}
+
+ep_status ep_prepare_channel_requant_of(ep_context *ctx, const ep_node *node, const ep_tensor *in,
+                                       const ep_tensor *w, const ep_tensor *out, int32_t channels, int activation,
+                                       const char *role, ep_channel_requant *r) {
   ep_status st;
   if ((st = ep_check_type(ctx, node, w, EP_INT8, role)) != EP_OK) return st;
   if ((st = ep_check_type(ctx, node, out, in->type, "output")) != EP_OK) return st;

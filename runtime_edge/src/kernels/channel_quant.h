@@ -17,6 +17,11 @@ typedef struct ep_channel_requant {
 ep_status ep_prepare_channel_requant(ep_context *ctx, const ep_node *node, int32_t channels, int activation,
                                     const char *role, ep_channel_requant *r);
 
+/* The same for ops whose activation, weights and output are other operands (TRANSPOSE_CONV). */
+ep_status ep_prepare_channel_requant_of(ep_context *ctx, const ep_node *node, const ep_tensor *in,
+                                       const ep_tensor *w, const ep_tensor *out, int32_t channels, int activation,
+                                       const char *role, ep_channel_requant *r);
+
 /* 16x8 mode: the bias (may be NULL) must be int64 or int32. */
 ep_status ep_check_bias_16x8(ep_context *ctx, const ep_node *node, const ep_tensor *bias);
 

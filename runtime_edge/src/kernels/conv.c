@@ -5,13 +5,18 @@
  * multiplied by the packed filter (gemm.h). A 1x1 stride-1 unpadded convolution uses the input as the
  * matrix directly. Filters that are not constants (e.g. produced by a float16 DEQUANTIZE) are packed into
  * scratch at every run. int16 activations with int8 filters (TFLite's 16x8 mode) use direct loops with
- * 64-bit accumulators like TFLite's reference kernel. Grouped convolutions run one GEMM per group. */
+ * 64-bit accumulators like TFLite's reference kernel. Grouped convolutions run one GEMM per group.
+ * Float input with a constant int8 filter is TFLite's hybrid convolution: each batch item is quantized on the fly
+ * (hybrid.h; asymmetrically when the filter's scales differ per channel or the convolution is grouped, as
+ * TFLite's per-channel kernel does, else symmetrically), the int8 GEMM accumulates and the float epilogue
+ * rescales by input scale x filter scale. */
 #include <string.h>
 
 #include "../kernel.h"
 #include "channel_quant.h"
 #include "gemm.h"
 #include "gemm_weights.h"
+#include "hybrid.h"
 #include "quant.h"
 #include "util.h"
 #include "window.h"
@@ -33,6 +38,9 @@ typedef struct conv_params {
   float lo, hi;
   ep_channel_requant rq;
   int32_t *weight_sums;
+  float *weight_scale;     /* hybrid: per output channel */
+  int hybrid, asymmetric;  /* hybrid: input quantization of TFLite's per-channel kernel */
+  int rows_slot;           /* hybrid: quantized input rows */
 } conv_params;
 
 typedef struct conv_job {
@@ -44,6 +52,7 @@ typedef struct conv_job {
   uint8_t *cols;
   int32_t group;
   int bias64; /* 16x8: the bias is int64 rather than int32 */
+  ep_hybrid_rows rows; /* hybrid: per batch item scales and zero points */
 } conv_job;
 
 /* One tap's channels. Few channels (an RGB input layer: 12 bytes) are copied word by word, since a memcpy call
@@ -111,6 +120,11 @@ static ep_status prepare_common(ep_context *ctx, ep_node *node, conv_params **ou
   return ep_set_shape(ctx, out, 4, dims);
 }
 
+/* Values per batch item of the input (the length of a hybrid kernel's quantized row). */
+static int64_t item_len(const conv_params *p, const ep_tensor *in) {
+  return (int64_t)(ep_num_elements(in) / (size_t)(p->w.batch > 0 ? p->w.batch : 1));
+}
+
 /* Scratch for per-thread im2col blocks of `es`-byte elements. */
 static ep_status request_cols(ep_context *ctx, ep_node *node, conv_params *p, size_t es) {
   if (p->direct) return EP_OK;
@@ -120,11 +134,14 @@ static ep_status request_cols(ep_context *ctx, ep_node *node, conv_params *p, si
 
 /* ---- float32 ---- */
 
+static ep_status prepare_hybrid(ep_context *ctx, ep_node *node, conv_params *p);
+
 static ep_status prepare_f32(ep_context *ctx, ep_node *node) {
   conv_params *p;
   ep_status st = prepare_common(ctx, node, &p);
   if (st != EP_OK) return st;
   ep_tensor *filter = ep_input(ctx, node, 1), *bias = ep_input(ctx, node, 2), *out = ep_output(ctx, node, 0);
+  if (filter->type == EP_INT8) return prepare_hybrid(ctx, node, p);
   if ((st = ep_check_type(ctx, node, filter, EP_FLOAT32, "filter")) != EP_OK) return st;
   if (bias && (st = ep_check_type(ctx, node, bias, EP_FLOAT32, "bias")) != EP_OK) return st;
   if ((st = ep_check_type(ctx, node, out, EP_FLOAT32, "output")) != EP_OK) return st;
@@ -169,15 +186,70 @@ static ep_status run_groups(ep_context *ctx, ep_node *node, const void *packed, 
   const conv_params *p = node->user_data;
   ep_tensor *bias = ep_input(ctx, node, 2);
   conv_job job = {p, ep_input(ctx, node, 0)->data, packed, bias ? bias->data : NULL, ep_output(ctx, node, 0)->data,
-                  p->col_slot >= 0 ? ep_scratch(ctx, node, p->col_slot) : NULL, 0, 0};
+                  p->col_slot >= 0 ? ep_scratch(ctx, node, p->col_slot) : NULL, 0, 0, {NULL, NULL, NULL}};
   int64_t n = (p->m + MC - 1) / MC;
   for (job.group = 0; job.group < p->groups; job.group++) ep_parallel_for(ctx, n, 1, blocks, &job);
   return EP_OK;
 }
 
+static ep_status eval_hybrid(ep_context *ctx, ep_node *node);
+
 static ep_status eval_f32(ep_context *ctx, ep_node *node) {
   const conv_params *p = node->user_data;
+  if (p->hybrid) return eval_hybrid(ctx, node);
   return run_groups(ctx, node, ep_gemm_weights_f32(ctx, node, ep_input(ctx, node, 1), &p->weights), blocks_f32);
+}
+
+/* ---- hybrid: float input, int8 filter ---- */
+
+static ep_status prepare_hybrid(ep_context *ctx, ep_node *node, conv_params *p) {
+  ep_tensor *in = ep_input(ctx, node, 0), *filter = ep_input(ctx, node, 1), *bias = ep_input(ctx, node, 2);
+  ep_status st;
+  if ((st = ep_hybrid_weight_scales(ctx, node, filter, p->out_c, &p->weight_scale, &p->asymmetric)) != EP_OK)
+    return st;
+  p->hybrid = 1;
+  p->asymmetric = p->asymmetric || p->groups != 1;
+  if (bias && (st = ep_check_type(ctx, node, bias, EP_FLOAT32, "bias")) != EP_OK) return st;
+  if ((st = ep_check_type(ctx, node, ep_output(ctx, node, 0), EP_FLOAT32, "output")) != EP_OK) return st;
+  st = ep_activation_range_f32(ctx, node, ep_opt_i8(node, OPT_ACTIVATION, EP_ACT_NONE), &p->lo, &p->hi);
+  if (st != EP_OK) return st;
+  if ((st = ep_gemm_weights_prepare_s8(ctx, filter, p->groups, p->group_out, p->k, &p->weights)) != EP_OK) return st;
+  if (!(p->weight_sums = ep_weight_sums_s8(ctx, filter->data, p->out_c, p->k))) return EP_ERROR_MEMORY;
+  size_t rows_bytes = ep_hybrid_rows_bytes(p->w.batch, item_len(p, in)) + 1;
+  if ((st = ep_request_scratch(ctx, node, rows_bytes, &p->rows_slot)) != EP_OK) return st;
+  return request_cols(ctx, node, p, 1);
+}
+
+/* Blocks never straddle batch items, so one block's rows share their quantization parameters. */
+static void blocks_hybrid(void *arg, int64_t begin, int64_t end, int thread) {
+  const conv_job *j = arg;
+  const conv_params *p = j->p;
+  int64_t hw = (int64_t)p->w.out_h * p->w.out_w, per_batch = (hw + MC - 1) / MC;
+  int32_t c0 = j->group * p->group_out;
+  const int16_t *packed = (const int16_t *)j->packed + (size_t)j->group * ep_gemm_group_count(&p->weights);
+  float *out = (float *)j->out + c0;
+  for (int64_t blk = begin; blk < end; blk++) {
+    int64_t b = blk / per_batch, m0 = b * hw + (blk % per_batch) * MC;
+    int64_t m1 = m0 + MC < (b + 1) * hw ? m0 + MC : (b + 1) * hw;
+    ep_gemm_hybrid_out o = {j->bias ? (const float *)j->bias + c0 : NULL, p->weight_sums + c0, p->weight_scale + c0,
+                            j->rows.scale + b, j->rows.zero_point + b, 0, !p->asymmetric, p->lo, p->hi};
+    int64_t lda;
+    const int8_t *a = block_matrix(j, 1, (uint8_t)(int8_t)j->rows.zero_point[b], m0, m1, thread, &lda);
+    ep_gemm_s8_f32(a, lda, packed, p->group_out, p->k, out + m0 * p->out_c, p->out_c, 0, m1 - m0, &o);
+  }
+}
+
+static ep_status eval_hybrid(ep_context *ctx, ep_node *node) {
+  const conv_params *p = node->user_data;
+  ep_tensor *in = ep_input(ctx, node, 0), *bias = ep_input(ctx, node, 2);
+  ep_hybrid_rows rows = ep_hybrid_rows_at(ep_scratch(ctx, node, p->rows_slot), p->w.batch, item_len(p, in));
+  ep_hybrid_quantize(ctx, in->data, p->w.batch, item_len(p, in), p->asymmetric, &rows);
+  conv_job job = {p, (const uint8_t *)rows.q, p->weights.packed, bias ? bias->data : NULL,
+                  ep_output(ctx, node, 0)->data, p->col_slot >= 0 ? ep_scratch(ctx, node, p->col_slot) : NULL, 0, 0,
+                  rows};
+  int64_t hw = (int64_t)p->w.out_h * p->w.out_w, n = p->w.batch * ((hw + MC - 1) / MC);
+  for (job.group = 0; job.group < p->groups; job.group++) ep_parallel_for(ctx, n, 1, blocks_hybrid, &job);
+  return EP_OK;
 }
 
 /* ---- quantized: per-channel requantization constants shared by int8 and 16x8 ---- */
@@ -262,7 +334,7 @@ static void rows_s16(void *arg, int64_t begin, int64_t end, int thread) {
             for (int32_t ic = 0; ic < p->group_in; ic++) acc += (int64_t)px[ic] * f[ic];
           }
         }
-        acc += ep_bias_16x8(j->bias, j->bias64, oc);
+        acc = ep_add_wrap64(acc, ep_bias_16x8(j->bias, j->bias64, oc));
         out[(size_t)ox * p->out_c + oc] = (int16_t)ep_requant_s64(&p->rq, acc, oc);
       }
     }
@@ -273,7 +345,7 @@ static ep_status eval_s16(ep_context *ctx, ep_node *node) {
   const conv_params *p = node->user_data;
   ep_tensor *bias = ep_input(ctx, node, 2);
   conv_job job = {p, ep_input(ctx, node, 0)->data, ep_input(ctx, node, 1)->data, bias ? bias->data : NULL,
-                  ep_output(ctx, node, 0)->data, NULL, 0, bias && bias->type == EP_INT64};
+                  ep_output(ctx, node, 0)->data, NULL, 0, bias && bias->type == EP_INT64, {NULL, NULL, NULL}};
   ep_parallel_for(ctx, (int64_t)p->w.batch * p->w.out_h, 1, rows_s16, &job);
   return EP_OK;
 }

@@ -3,10 +3,13 @@
  * runs register-blocked channel tiles (dw_tile.h) over spans of output pixels that share their taps (the
  * interior columns as one span); other cases accumulate whole channel rows (contiguous in input, filter and
  * output) per tap, which the compiler vectorizes. int8 follows TFLite's per-channel requantization; int16
- * activations with int8 filters (16x8) accumulate in 64 bits like TFLite's reference kernel. */
+ * activations with int8 filters (16x8) accumulate in 64 bits like TFLite's reference kernel. Float input with
+ * a constant int8 filter is TFLite's hybrid kernel: each batch item is quantized asymmetrically on the fly
+ * (hybrid.h), accumulated like int8 and rescaled by filter scale x input scale. */
 #include "../kernel.h"
 #include "channel_quant.h"
 #include "dw_tile.h"
+#include "hybrid.h"
 #include "quant.h"
 #include "util.h"
 #include "vec.h"
@@ -21,8 +24,10 @@ typedef struct dw_params {
   ep_window w;
   int32_t in_c, out_c, mult;
   float lo, hi;
-  int acc_slot; /* int8: per-thread int32 accumulator rows */
+  int acc_slot; /* int8 and hybrid: per-thread int32 accumulator rows */
   ep_channel_requant rq;
+  int hybrid, rows_slot; /* hybrid: quantized input rows */
+  float *weight_scale;   /* hybrid: per output channel */
 } dw_params;
 
 typedef struct dw_job {
@@ -31,6 +36,7 @@ typedef struct dw_job {
   void *out;
   void *acc;
   int bias64;
+  ep_hybrid_rows rows; /* hybrid: per batch item scales and zero points */
 } dw_job;
 
 static ep_status prepare_common(ep_context *ctx, ep_node *node, dw_params **out_p) {
@@ -70,13 +76,27 @@ static ep_status prepare_common(ep_context *ctx, ep_node *node, dw_params **out_
     }                                                                                         \
   }
 
+/* Values per batch item of the input (the length of a hybrid kernel's quantized row). */
+static int64_t item_len(const dw_params *p, const ep_tensor *in) {
+  return (int64_t)(ep_num_elements(in) / (size_t)(p->w.batch > 0 ? p->w.batch : 1));
+}
+
+/* Scratch for one int32 accumulator row per thread. */
+static ep_status request_acc(ep_context *ctx, ep_node *node, dw_params *p) {
+  size_t bytes = (size_t)ep_num_threads(ctx) * (size_t)p->out_c * sizeof(int32_t);
+  return ep_request_scratch(ctx, node, bytes ? bytes : 1, &p->acc_slot);
+}
+
 /* ---- float32 ---- */
+
+static ep_status prepare_hybrid(ep_context *ctx, ep_node *node, dw_params *p);
 
 static ep_status prepare_f32(ep_context *ctx, ep_node *node) {
   dw_params *p;
   ep_status st = prepare_common(ctx, node, &p);
   if (st != EP_OK) return st;
   ep_tensor *filter = ep_input(ctx, node, 1), *bias = ep_input(ctx, node, 2), *out = ep_output(ctx, node, 0);
+  if (filter->type == EP_INT8) return prepare_hybrid(ctx, node, p);
   if ((st = ep_check_type(ctx, node, filter, EP_FLOAT32, "filter")) != EP_OK) return st;
   if (bias && (st = ep_check_type(ctx, node, bias, EP_FLOAT32, "bias")) != EP_OK) return st;
   if ((st = ep_check_type(ctx, node, out, EP_FLOAT32, "output")) != EP_OK) return st;
@@ -182,34 +202,41 @@ static ep_status prepare_s8(ep_context *ctx, ep_node *node) {
   if (st != EP_OK) return st;
   ep_tensor *bias = ep_input(ctx, node, 2);
   if (bias && (st = ep_check_type(ctx, node, bias, EP_INT32, "bias")) != EP_OK) return st;
-  size_t bytes = (size_t)ep_num_threads(ctx) * (size_t)p->out_c * sizeof(int32_t);
-  return ep_request_scratch(ctx, node, bytes ? bytes : 1, &p->acc_slot);
+  return request_acc(ctx, node, p);
+}
+
+/* acc[c] = sum over the in-image taps of output pixel (b, oy, ox) of (x + in_off) * w, for int8 x and w. */
+static void accumulate_s8(const dw_job *j, int64_t b, int64_t oy, int32_t ox, int32_t in_off, int32_t *acc) {
+  const dw_params *p = j->p;
+  const ep_window *w = &p->w;
+  const int8_t *in = j->in, *filter = j->filter;
+  int32_t C = p->out_c, M = p->mult;
+  for (int32_t c = 0; c < C; c++) acc[c] = 0;
+  FOR_EACH_TAP(w, b, oy, ox, {
+    const int8_t *px = in + pix * p->in_c;
+    const int8_t *f = filter + tap * C;
+    if (M == 1) {
+      ep_vec_mul_add_s8(acc, px, in_off, f, C);
+    } else {
+      for (int32_t c = 0; c < C; c++) acc[c] += ((int32_t)px[c / M] + in_off) * f[c];
+    }
+  })
 }
 
 static void rows_s8(void *arg, int64_t begin, int64_t end, int thread) {
   const dw_job *j = arg;
   const dw_params *p = j->p;
   const ep_window *w = &p->w;
-  const int8_t *in = j->in, *filter = j->filter;
   const int32_t *bias = j->bias;
-  int32_t C = p->out_c, M = p->mult, in_off = p->rq.input_offset;
+  int32_t C = p->out_c;
   int32_t *acc = (int32_t *)j->acc + (size_t)thread * C;
   for (int64_t row = begin; row < end; row++) {
     int64_t b = row / w->out_h, oy = row % w->out_h;
     for (int32_t ox = 0; ox < w->out_w; ox++) {
-      for (int32_t c = 0; c < C; c++) acc[c] = 0;
-      FOR_EACH_TAP(w, b, oy, ox, {
-        const int8_t *px = in + pix * p->in_c;
-        const int8_t *f = filter + tap * C;
-        if (M == 1) {
-          ep_vec_mul_add_s8(acc, px, in_off, f, C);
-        } else {
-          for (int32_t c = 0; c < C; c++) acc[c] += ((int32_t)px[c / M] + in_off) * f[c];
-        }
-      })
+      accumulate_s8(j, b, oy, ox, p->rq.input_offset, acc);
       int8_t *out = (int8_t *)j->out + (row * w->out_w + ox) * C;
       for (int32_t c = 0; c < C; c++) {
-        out[c] = (int8_t)ep_requant_s32(&p->rq, acc[c] + (bias ? bias[c] : 0), c);
+        out[c] = (int8_t)ep_requant_s32(&p->rq, ep_add_wrap32(acc[c], bias ? bias[c] : 0), c);
       }
     }
   }
@@ -237,8 +264,46 @@ static void rows_s16(void *arg, int64_t begin, int64_t end, int thread) {
       for (int32_t c = 0; c < C; c++) {
         int64_t acc = 0;
         FOR_EACH_TAP(w, b, oy, ox, { acc += (int64_t)in[pix * p->in_c + c / M] * filter[tap * C + c]; })
-        acc += ep_bias_16x8(j->bias, j->bias64, c);
+        acc = ep_add_wrap64(acc, ep_bias_16x8(j->bias, j->bias64, c));
         out[c] = (int16_t)ep_requant_s64(&p->rq, acc, c);
+      }
+    }
+  }
+}
+
+/* ---- hybrid: float input, int8 filter ---- */
+
+static ep_status prepare_hybrid(ep_context *ctx, ep_node *node, dw_params *p) {
+  ep_tensor *in = ep_input(ctx, node, 0), *filter = ep_input(ctx, node, 1), *bias = ep_input(ctx, node, 2);
+  ep_status st = ep_hybrid_weight_scales(ctx, node, filter, p->out_c, &p->weight_scale, NULL);
+  if (st != EP_OK) return st;
+  p->hybrid = 1;
+  if (bias && (st = ep_check_type(ctx, node, bias, EP_FLOAT32, "bias")) != EP_OK) return st;
+  if ((st = ep_check_type(ctx, node, ep_output(ctx, node, 0), EP_FLOAT32, "output")) != EP_OK) return st;
+  st = ep_activation_range_f32(ctx, node, ep_opt_i8(node, OPT_ACTIVATION, EP_ACT_NONE), &p->lo, &p->hi);
+  if (st != EP_OK) return st;
+  size_t rows_bytes = ep_hybrid_rows_bytes(p->w.batch, item_len(p, in)) + 1;
+  if ((st = ep_request_scratch(ctx, node, rows_bytes, &p->rows_slot)) != EP_OK) return st;
+  return request_acc(ctx, node, p);
+}
+
+static void rows_hybrid(void *arg, int64_t begin, int64_t end, int thread) {
+  const dw_job *j = arg;
+  const dw_params *p = j->p;
+  const ep_window *w = &p->w;
+  const float *bias = j->bias;
+  int32_t C = p->out_c;
+  int32_t *acc = (int32_t *)j->acc + (size_t)thread * C;
+  for (int64_t row = begin; row < end; row++) {
+    int64_t b = row / w->out_h, oy = row % w->out_h;
+    float sf = j->rows.scale[b];
+    for (int32_t ox = 0; ox < w->out_w; ox++) {
+      accumulate_s8(j, b, oy, ox, -j->rows.zero_point[b], acc);
+      float *out = (float *)j->out + (row * w->out_w + ox) * C;
+      for (int32_t c = 0; c < C; c++) {
+        float v = (float)acc[c] * (p->weight_scale[c] * sf); /* TFLite's order: per-channel x input scale first */
+        if (bias) v += bias[c];
+        out[c] = v < p->lo ? p->lo : (v > p->hi ? p->hi : v);
       }
     }
   }
@@ -246,15 +311,23 @@ static void rows_s16(void *arg, int64_t begin, int64_t end, int thread) {
 
 static ep_status eval_with(ep_context *ctx, ep_node *node, ep_range_fn rows) {
   const dw_params *p = node->user_data;
-  ep_tensor *bias = ep_input(ctx, node, 2);
-  dw_job job = {p, ep_input(ctx, node, 0)->data, ep_input(ctx, node, 1)->data, bias ? bias->data : NULL,
+  ep_tensor *in = ep_input(ctx, node, 0), *bias = ep_input(ctx, node, 2);
+  dw_job job = {p, in->data, ep_input(ctx, node, 1)->data, bias ? bias->data : NULL,
                 ep_output(ctx, node, 0)->data, p->acc_slot >= 0 ? ep_scratch(ctx, node, p->acc_slot) : NULL,
-                bias && bias->type == EP_INT64};
+                bias && bias->type == EP_INT64, {NULL, NULL, NULL}};
+  if (p->hybrid) {
+    job.rows = ep_hybrid_rows_at(ep_scratch(ctx, node, p->rows_slot), p->w.batch, item_len(p, in));
+    ep_hybrid_quantize(ctx, in->data, p->w.batch, item_len(p, in), 1, &job.rows);
+    job.in = job.rows.q;
+  }
   ep_parallel_for(ctx, (int64_t)p->w.batch * p->w.out_h, 1, rows, &job);
   return EP_OK;
 }
 
-static ep_status eval_f32(ep_context *ctx, ep_node *node) { return eval_with(ctx, node, rows_f32); }
+static ep_status eval_f32(ep_context *ctx, ep_node *node) {
+  const dw_params *p = node->user_data;
+  return eval_with(ctx, node, p->hybrid ? rows_hybrid : rows_f32);
+}
 static ep_status eval_s8(ep_context *ctx, ep_node *node) { return eval_with(ctx, node, rows_s8); }
 static ep_status eval_s16(ep_context *ctx, ep_node *node) { return eval_with(ctx, node, rows_s16); }
 

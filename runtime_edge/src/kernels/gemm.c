@@ -82,6 +82,17 @@ static void tile_s8(const int8_t *const rows[MR], int mr, int32_t k, const int16
   }
 }
 
+/* The int32 tile of rows [i0, i0 + mr) and the panel's channels; rows past mr repeat the first. */
+static void tile_rows_s8(const int8_t *a, int64_t lda, const int16_t *panel, int32_t k, int64_t i0, int mr,
+                         int32_t acc[MR][NR]) {
+  const int8_t *rows[MR];
+  for (int i = 0; i < MR; i++) {
+    rows[i] = a + (i0 + (i < mr ? i : 0)) * lda;
+    for (int j = 0; j < NR; j++) acc[i][j] = 0;
+  }
+  tile_s8(rows, mr, k, panel, acc);
+}
+
 void ep_gemm_s8(const int8_t *a, int64_t lda, const int16_t *packed, int32_t n, int32_t k, int8_t *c, int64_t ldc,
                 int64_t m0, int64_t m1, const ep_gemm_s8_out *out) {
   for (int32_t n0 = 0; n0 < n; n0 += NR) {
@@ -89,20 +100,43 @@ void ep_gemm_s8(const int8_t *a, int64_t lda, const int16_t *packed, int32_t n, 
     int32_t nr = n - n0 < NR ? n - n0 : NR;
     for (int64_t i0 = m0; i0 < m1; i0 += MR) {
       int mr = m1 - i0 < MR ? (int)(m1 - i0) : MR;
-      const int8_t *rows[MR];
       int32_t acc[MR][NR];
-      for (int i = 0; i < MR; i++) {
-        rows[i] = a + (i0 + (i < mr ? i : 0)) * lda;
-        for (int j = 0; j < NR; j++) acc[i][j] = 0;
-      }
-      tile_s8(rows, mr, k, panel, acc);
+      tile_rows_s8(a, lda, panel, k, i0, mr, acc);
       for (int i = 0; i < mr; i++) {
         int8_t *dst = c + (i0 + i) * ldc + n0;
         for (int j = 0; j < nr; j++) {
           int32_t ch = n0 + j;
-          int32_t v = acc[i][j] + out->input_offset * out->weight_sums[ch] + (out->bias ? out->bias[ch] : 0);
+          int32_t v = acc[i][j] + out->input_offset * out->weight_sums[ch];
+          v = ep_add_wrap32(v, out->bias ? out->bias[ch] : 0);
           v = ep_mul_by_quantized_multiplier(v, out->multiplier[ch], out->shift[ch]) + out->output_offset;
           dst[j] = (int8_t)ep_clamp_i32(v, out->lo, out->hi);
+        }
+      }
+    }
+  }
+}
+
+void ep_gemm_s8_f32(const int8_t *a, int64_t lda, const int16_t *packed, int32_t n, int32_t k, float *c, int64_t ldc,
+                    int64_t m0, int64_t m1, const ep_gemm_hybrid_out *out) {
+  for (int32_t n0 = 0; n0 < n; n0 += NR) {
+    const int16_t *panel = packed + (size_t)n0 * k;
+    int32_t nr = n - n0 < NR ? n - n0 : NR;
+    for (int64_t i0 = m0; i0 < m1; i0 += MR) {
+      int mr = m1 - i0 < MR ? (int)(m1 - i0) : MR;
+      int32_t acc[MR][NR];
+      tile_rows_s8(a, lda, panel, k, i0, mr, acc);
+      for (int i = 0; i < mr; i++) {
+        int64_t r = (i0 + i) * out->row_step;
+        int32_t zp = out->zero_point[r];
+        float rs = out->row_scale[r];
+        float *dst = c + (i0 + i) * ldc + n0;
+        for (int j = 0; j < nr; j++) {
+          int32_t ch = n0 + j;
+          float ws = out->weight_scale[ch];
+          float v = (float)(acc[i][j] - zp * out->weight_sums[ch]);
+          v = out->fold ? v * (rs * ws) : v * ws * rs;
+          if (out->bias) v += out->bias[ch];
+          dst[j] = v < out->lo ? out->lo : (v > out->hi ? out->hi : v);
         }
       }
     }

@@ -6,7 +6,9 @@
  * slice stays in L1.
  * Callers split M across threads and call ep_gemm_* on their row range; the epilogue (bias, clamp, or
  * integer requantization) is fused into the last K block. Loops have constant trip counts over NR so the
- * compiler vectorizes them at -O2; SIMD variants can replace the micro-kernels behind the same packing. */
+ * compiler vectorizes them at -O2; SIMD variants can replace the micro-kernels behind the same packing.
+ * int8 A (quantized activations) comes with two epilogues: requantization to int8, or rescaling to float for
+ * the hybrid kernels. */
 #ifndef EP_KERNELS_GEMM_H
 #define EP_KERNELS_GEMM_H
 
@@ -52,5 +54,27 @@ typedef struct ep_gemm_s8_out {
  * integer accumulation is exact, so the result does not depend on the blocking. */
 void ep_gemm_s8(const int8_t *a, int64_t lda, const int16_t *packed, int32_t n, int32_t k, int8_t *c, int64_t ldc,
                 int64_t m0, int64_t m1, const ep_gemm_s8_out *out);
+
+/* Hybrid epilogue (int8 weights, float activations quantized on the fly, TFLite's hybrid kernels): row i of A
+ * was quantized with scale row_scale[i * row_step] and zero point zero_point[i * row_step] (row_step 0: one
+ * set for all rows); then
+ *   acc = sum_k a*b - zero_point * sum_k b[n]
+ *   out = clamp(acc * (row_scale * weight_scale[n]) + bias[n])       when fold (FULLY_CONNECTED, BATCH_MATMUL),
+ *   out = clamp(acc * weight_scale[n] * row_scale + bias[n])         otherwise (per-channel CONV_2D),
+ * the two float roundings TFLite's kernels apply in that order. */
+typedef struct ep_gemm_hybrid_out {
+  const float *bias;          /* may be NULL */
+  const int32_t *weight_sums; /* sum_k b[n, k] per channel */
+  const float *weight_scale;  /* per channel */
+  const float *row_scale;
+  const int32_t *zero_point;
+  int64_t row_step;
+  int fold;
+  float lo, hi;
+} ep_gemm_hybrid_out;
+
+/* Rows [m0, m1) of float C from int8 A. */
+void ep_gemm_s8_f32(const int8_t *a, int64_t lda, const int16_t *packed, int32_t n, int32_t k, float *c, int64_t ldc,
+                    int64_t m0, int64_t m1, const ep_gemm_hybrid_out *out);
 
 #endif

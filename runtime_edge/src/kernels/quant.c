@@ -19,6 +19,10 @@ void ep_quantize_multiplier(double m, int32_t *significand, int *shift) {
     *shift = 0;
     fixed = 0;
   }
+  if (*shift > 30) { /* beyond what the shifts can express (only corrupt scales get here): saturate, as TFLite */
+    *shift = 30;
+    fixed = INT32_MAX;
+  }
   *significand = (int32_t)fixed;
 }
 
@@ -45,4 +49,41 @@ ep_status ep_require_per_tensor_quant(ep_context *ctx, const ep_node *node, cons
     return ep_kernel_fail(ctx, node, EP_ERROR_MODEL, "%s tensor '%s' has no quantization scale",
                           ep_dtype_name(t->type), t->name);
   return EP_OK;
+}
+
+/* gemmlowp's SaturatingRoundingMultiplyByPOT. */
+static int32_t mul_pot(int32_t x, int exponent) {
+  if (exponent < 0) return ep_rdbpot(x, -exponent);
+  int32_t threshold = (int32_t)((1u << (31 - exponent)) - 1);
+  if (x > threshold) return INT32_MAX;
+  if (x < -threshold) return INT32_MIN;
+  return ep_shl32(x, exponent);
+}
+
+void ep_inv_sqrt_multiplier(int32_t input, int32_t *mult, int *shift) {
+  if (input <= 1) {
+    *mult = INT32_MAX;
+    *shift = 0;
+    return;
+  }
+  int sh = 11;
+  while (input >= (1 << 29)) {
+    input /= 4;
+    sh++;
+  }
+  int pairs = (ep_clz32((uint32_t)input) - 1) / 2 - 1;
+  sh -= pairs;
+  input = ep_shl32(input, 2 * pairs);
+  int32_t half_input = ep_rdbpot(input >> 1, 1), half_three = (1 << 28) + (1 << 27), x = 1 << 28; /* Q3.28 */
+  for (int i = 0; i < 5; i++) { /* x <- 1.5 x - (input / 2) x^3 */
+    int32_t x3 = mul_pot(ep_srdhm(ep_srdhm(x, x), x), 6);
+    x = mul_pot((int32_t)((uint32_t)ep_srdhm(half_three, x) - (uint32_t)ep_srdhm(half_input, x3)), 3);
+  }
+  x = ep_srdhm(x, 1518500250); /* times sqrt(2) / 2 */
+  if (sh < 0) {
+    x = ep_shl32(x, -sh);
+    sh = 0;
+  }
+  *mult = x;
+  *shift = -sh;
 }

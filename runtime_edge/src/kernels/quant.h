@@ -12,7 +12,7 @@
 
 #include "../kernel.h"
 
-/* m -> (significand, shift); m == 0 and |m| < 2^-31 give (0, 0). */
+/* m -> (significand, shift); m == 0 and |m| < 2^-31 give (0, 0), m >= 2^30 saturates to (INT32_MAX, 30). */
 void ep_quantize_multiplier(double m, int32_t *significand, int *shift);
 
 /* The clamp range of a fused activation on a quantized output of type [qmin, qmax]. */
@@ -35,6 +35,11 @@ static inline int32_t ep_rdbpot(int32_t x, int exponent) {
   return (x >> exponent) + (remainder > threshold ? 1 : 0);
 }
 
+/* Sums of an accumulator and a bias with TFLite's wrap-around: real models never overflow, a hostile bias must
+ * not make the addition undefined. */
+static inline int32_t ep_add_wrap32(int32_t a, int32_t b) { return (int32_t)((uint32_t)a + (uint32_t)b); }
+static inline int64_t ep_add_wrap64(int64_t a, int64_t b) { return (int64_t)((uint64_t)a + (uint64_t)b); }
+
 /* x * 2^left with TFLite's wrap-around on overflow (the models never overflow; UBSan must stay quiet). */
 static inline int32_t ep_shl32(int32_t x, int left) { return (int32_t)((uint32_t)x << left); }
 
@@ -45,10 +50,13 @@ static inline int32_t ep_mul_by_quantized_multiplier(int32_t x, int32_t signific
 }
 
 /* TFLite MultiplyByQuantizedMultiplier(int64 x, ...) of the 16x8 convolutions (64-bit accumulators): the
- * significand is reduced to 16 bits and applied with one rounding shift. */
+ * significand is reduced to 16 bits and applied with one rounding shift. TFLite requires |x| < 2^47; x is
+ * clamped to that range so that a hostile bias cannot overflow the product. */
 static inline int32_t ep_mul_by_quantized_multiplier64(int64_t x, int32_t significand, int shift) {
+  const int64_t limit = (int64_t)1 << 47;
+  x = x < -limit ? -limit : (x >= limit ? limit - 1 : x);
   int32_t reduced = significand < 0x7FFF0000 ? (significand + (1 << 15)) >> 16 : 0x7FFF;
-  int total_shift = 15 - shift;
+  int total_shift = 15 - shift < 1 ? 1 : 15 - shift; /* real models have shift < 8 */
   int64_t r = x * (int64_t)reduced + ((int64_t)1 << (total_shift - 1));
   return (int32_t)(r >> total_shift); /* arithmetic shift: gcc/clang define it for negative values */
 }
@@ -68,6 +76,13 @@ static inline int32_t ep_mul_by_quantized_multiplier_full64(int64_t x, int32_t s
 #endif
 }
 
+/* Leading zero bits of x (32 for 0). */
+static inline int ep_clz32(uint32_t x) {
+  int n = 0;
+  for (uint32_t bit = 0x80000000u; bit && !(x & bit); bit >>= 1) n++;
+  return n;
+}
+
 static inline int32_t ep_clamp_i32(int32_t v, int32_t lo, int32_t hi) { return v < lo ? lo : (v > hi ? hi : v); }
 
 static inline int32_t ep_zero_point(const ep_tensor *t) { return t->zero_point ? (int32_t)t->zero_point[0] : 0; }
@@ -82,6 +97,11 @@ static inline void ep_quant_limits(int32_t dtype, int32_t *qmin, int32_t *qmax) 
     default: *qmin = INT32_MIN; *qmax = INT32_MAX; break;
   }
 }
+
+/* TFLite's GetInvSqrtQuantizedMultiplierExp (with a left-positive shift): 1 / sqrt(input) for input > 1 as a
+ * significand and shift for ep_mul_by_quantized_multiplier, from five Newton-Raphson steps in Q3.28; inputs
+ * 0 and 1 give (INT32_MAX, 0). */
+void ep_inv_sqrt_multiplier(int32_t input, int32_t *significand, int *shift);
 
 /* Fails unless t carries per-tensor quantization parameters with a positive scale. */
 ep_status ep_require_per_tensor_quant(ep_context *ctx, const ep_node *node, const ep_tensor *t);

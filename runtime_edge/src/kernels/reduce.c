@@ -1,11 +1,16 @@
 /* Reductions over constant axes: MEAN, SUM, REDUCE_MAX, REDUCE_MIN, REDUCE_PROD on float32 and int32 (MEAN
- * float32 only), MEAN on int8, and ARG_MAX / ARG_MIN (int32 or int64 indices of the first extreme).
+ * float32 only); quantized MEAN and SUM on int8 and int16, REDUCE_MAX / REDUCE_MIN on int8 and int16 (input and
+ * output share their parameters, so the raw integers are compared); ARG_MAX / ARG_MIN (int32 or int64 indices of
+ * the first extreme).
  *
  * Every input element is visited once in row-major order and folded into its output element (the input
- * index with reduced axes dropped), so float sums accumulate in TFLite's reference order. int8 MEAN sums
- * (x - input zero point) in int32 and requantizes the sum with one fixed-point multiplier,
- * input_scale / (output_scale * count), before adding the output zero point: exact against TFLite for
- * spatial means (global average pooling) and within 1 LSB where TFLite's float path rounds differently. */
+ * index with reduced axes dropped), so float sums accumulate in TFLite's reference order. Quantized MEAN and
+ * SUM sum (x - input zero point) in int32 and requantize the sum with one fixed-point multiplier before adding
+ * the output zero point. int8 MEAN uses input_scale / (output_scale * count): exact against TFLite for spatial
+ * means (global average pooling) and within 1 LSB where TFLite's generic path rounds differently. int16 MEAN
+ * follows TFLite's generic kernel exactly: the multiplier of input_scale / output_scale with 1 / count folded
+ * into its integer significand. SUM uses the same arithmetic without the count, within 1 LSB of TFLite's
+ * optimized sum (which rescales in float). */
 #include <float.h>
 #include <string.h>
 
@@ -20,10 +25,27 @@ typedef struct reduce_params {
   int32_t dims[EP_MAX_RANK];
   int64_t out_strides[EP_MAX_RANK]; /* output stride of each input axis; 0 for reduced axes */
   int64_t count;                    /* input elements folded into each output element */
-  int acc_slot;                     /* int8 MEAN: int32 accumulators */
+  int acc_slot;                     /* quantized MEAN / SUM: int32 accumulators */
   int32_t in_zp, out_zp, mult, shift;
   int32_t axis;                     /* ARG_MAX / ARG_MIN */
 } reduce_params;
+
+/* TFLite's fixed-point multiplier of a quantized MEAN (int16) or SUM: input_scale / output_scale, and for MEAN
+ * 1 / count folded into the significand after shifting it up by floor(log2(count)) bits (at most 32, and no
+ * further than a shift of -31 allows). */
+static void sum_multiplier(double in_scale, double out_scale, int64_t count, int mean, int32_t *mult, int32_t *shift) {
+  int sh;
+  ep_quantize_multiplier(in_scale / out_scale, mult, &sh);
+  if (mean && count > 0) {
+    int up = 0;
+    while (up < 63 && ((uint64_t)count >> (up + 1))) up++;
+    up = up < 32 ? up : 32;
+    up = up < 31 + sh ? up : 31 + sh;
+    *mult = (int32_t)(((int64_t)*mult << up) / count);
+    sh -= up;
+  }
+  *shift = sh;
+}
 
 /* Reads the axes operand, marks reduced axes in `reduced`; returns the number of distinct axes or -1. */
 static int read_axes(const ep_tensor *axes, int32_t rank, int reduced[EP_MAX_RANK]) {
@@ -83,7 +105,9 @@ static ep_status prepare(ep_context *ctx, ep_node *node) {
   if ((st = ep_check_const_index(ctx, node, axes, "axes")) != EP_OK) return st;
   if ((st = ep_check_type(ctx, node, out, in->type, "output")) != EP_OK) return st;
   int op = node->builtin_code;
-  int ok = in->type == EP_FLOAT32 || (in->type == EP_INT32 && op != EP_OP_MEAN) || (in->type == EP_INT8 && op == EP_OP_MEAN);
+  int quantized = in->type == EP_INT8 || in->type == EP_INT16;
+  int ok = in->type == EP_FLOAT32 || (in->type == EP_INT32 && op != EP_OP_MEAN) ||
+           (quantized && op != EP_OP_REDUCE_PROD);
   if (!ok) return ep_kernel_fail(ctx, node, EP_ERROR_UNSUPPORTED, "%s input is not supported", ep_dtype_name(in->type));
   reduce_params *p = ep_alloc_persistent(ctx, sizeof *p);
   if (!p) return EP_ERROR_MEMORY;
@@ -92,18 +116,27 @@ static ep_status prepare(ep_context *ctx, ep_node *node) {
     return ep_kernel_fail(ctx, node, EP_ERROR_MODEL, "axes '%s' out of range for rank %d", axes->name, in->rank);
   if ((st = plan(ctx, node, reduced, ep_opt_bool(node, REDUCER_OPT_KEEP_DIMS, 0), p)) != EP_OK) return st;
   p->acc_slot = -1;
-  if (in->type == EP_INT8) {
-    if ((st = ep_require_per_tensor_quant(ctx, node, in)) != EP_OK) return st;
-    if ((st = ep_require_per_tensor_quant(ctx, node, out)) != EP_OK) return st;
-    p->in_zp = ep_zero_point(in);
-    p->out_zp = ep_zero_point(out);
+  node->user_data = p;
+  if (!quantized) return EP_OK;
+  if ((st = ep_require_per_tensor_quant(ctx, node, in)) != EP_OK) return st;
+  if ((st = ep_require_per_tensor_quant(ctx, node, out)) != EP_OK) return st;
+  p->in_zp = ep_zero_point(in);
+  p->out_zp = ep_zero_point(out);
+  if (in->type == EP_INT16 && (p->in_zp || p->out_zp))
+    return ep_kernel_fail(ctx, node, EP_ERROR_MODEL, "int16 tensors must have zero point 0");
+  if (op == EP_OP_REDUCE_MAX || op == EP_OP_REDUCE_MIN) {
+    if (ep_scale(in) != ep_scale(out) || p->in_zp != p->out_zp)
+      return ep_kernel_fail(ctx, node, EP_ERROR_UNSUPPORTED, "input and output must share scale and zero point");
+    return EP_OK;
+  }
+  if (in->type == EP_INT8 && op == EP_OP_MEAN) {
     double count = p->count > 0 ? (double)p->count : 1.0;
     ep_quantize_multiplier((double)ep_scale(in) / ((double)ep_scale(out) * count), &p->mult, &p->shift);
-    size_t bytes = ep_num_elements(out) * sizeof(int32_t);
-    if ((st = ep_request_scratch(ctx, node, bytes ? bytes : 1, &p->acc_slot)) != EP_OK) return st;
+  } else {
+    sum_multiplier(ep_scale(in), ep_scale(out), p->count, op == EP_OP_MEAN, &p->mult, &p->shift);
   }
-  node->user_data = p;
-  return EP_OK;
+  size_t bytes = ep_num_elements(out) * sizeof(int32_t);
+  return ep_request_scratch(ctx, node, bytes ? bytes : 1, &p->acc_slot);
 }
 
 #define REDUCE_LOOP(T, INIT, FOLD)                                     \
@@ -114,22 +147,31 @@ static ep_status prepare(ep_context *ctx, ep_node *node) {
     FOR_EACH_ELEMENT(p, n_in, { T a = y[o], v = x[i]; y[o] = (FOLD); }); \
   } while (0)
 
+/* Quantized MEAN / SUM: int32 sums of (x - zero point), one requantization each. */
+#define REQUANT_SUMS(ctx, node, T, QMIN, QMAX)                                                           \
+  do {                                                                                                   \
+    int32_t *acc = ep_scratch(ctx, node, p->acc_slot);                                                   \
+    const T *x = in->data;                                                                               \
+    T *y = out->data;                                                                                    \
+    for (size_t k = 0; k < n_out; k++) acc[k] = 0;                                                       \
+    FOR_EACH_ELEMENT(p, n_in, { acc[o] += x[i] - p->in_zp; });                                            \
+    for (size_t k = 0; k < n_out; k++)                                                                   \
+      y[k] = (T)ep_clamp_i32(ep_mul_by_quantized_multiplier(acc[k], p->mult, p->shift) + p->out_zp, QMIN, QMAX); \
+  } while (0)
+
 static ep_status eval(ep_context *ctx, ep_node *node) {
   const reduce_params *p = node->user_data;
   ep_tensor *in = ep_input(ctx, node, 0), *out = ep_output(ctx, node, 0);
   int64_t n_in = (int64_t)ep_num_elements(in);
   size_t n_out = ep_num_elements(out);
   int op = node->builtin_code;
-  if (in->type == EP_INT8) {
-    int32_t *acc = ep_scratch(ctx, node, p->acc_slot);
-    const int8_t *x = in->data;
-    int8_t *y = out->data;
-    for (size_t k = 0; k < n_out; k++) acc[k] = 0;
-    FOR_EACH_ELEMENT(p, n_in, { acc[o] += x[i] - p->in_zp; });
-    for (size_t k = 0; k < n_out; k++)
-      y[k] = (int8_t)ep_clamp_i32(ep_mul_by_quantized_multiplier(acc[k], p->mult, p->shift) + p->out_zp, -128, 127);
-    return EP_OK;
-  }
+  if (op == EP_OP_REDUCE_MAX && in->type == EP_INT8) REDUCE_LOOP(int8_t, INT8_MIN, v > a ? v : a);
+  else if (op == EP_OP_REDUCE_MIN && in->type == EP_INT8) REDUCE_LOOP(int8_t, INT8_MAX, v < a ? v : a);
+  else if (op == EP_OP_REDUCE_MAX && in->type == EP_INT16) REDUCE_LOOP(int16_t, INT16_MIN, v > a ? v : a);
+  else if (op == EP_OP_REDUCE_MIN && in->type == EP_INT16) REDUCE_LOOP(int16_t, INT16_MAX, v < a ? v : a);
+  else if (in->type == EP_INT8) REQUANT_SUMS(ctx, node, int8_t, -128, 127);
+  else if (in->type == EP_INT16) REQUANT_SUMS(ctx, node, int16_t, INT16_MIN, INT16_MAX);
+  if (in->type == EP_INT8 || in->type == EP_INT16) return EP_OK;
   if (in->type == EP_FLOAT32) {
     switch (op) {
       case EP_OP_MEAN:
@@ -158,7 +200,8 @@ static ep_status prepare_arg(ep_context *ctx, ep_node *node) {
   if (st != EP_OK) return st;
   ep_tensor *in = ep_input(ctx, node, 0), *axis_t = ep_input(ctx, node, 1), *out = ep_output(ctx, node, 0);
   if ((st = ep_check_const_index(ctx, node, axis_t, "axis")) != EP_OK) return st;
-  if (in->type != EP_FLOAT32 && in->type != EP_INT32 && in->type != EP_INT8 && in->type != EP_UINT8)
+  if (in->type != EP_FLOAT32 && in->type != EP_INT32 && in->type != EP_INT8 && in->type != EP_UINT8 &&
+      in->type != EP_INT16)
     return ep_kernel_fail(ctx, node, EP_ERROR_UNSUPPORTED, "%s input is not supported", ep_dtype_name(in->type));
   if (out->type != EP_INT32 && out->type != EP_INT64)
     return ep_kernel_fail(ctx, node, EP_ERROR_UNSUPPORTED, "output must be int32 or int64, not %s",
@@ -178,6 +221,7 @@ static double load_as_double(const void *d, int32_t type, int64_t i) {
     case EP_FLOAT32: return ((const float *)d)[i];
     case EP_INT32: return ((const int32_t *)d)[i];
     case EP_INT8: return ((const int8_t *)d)[i];
+    case EP_INT16: return ((const int16_t *)d)[i];
     default: return ((const uint8_t *)d)[i];
   }
 }
@@ -211,12 +255,19 @@ static ep_status eval_arg(ep_context *ctx, ep_node *node) {
 const ep_kernel ep_kernels_reduce[] = {
     K(EP_OP_MEAN, EP_FLOAT32, "mean_f32_ref"),
     K(EP_OP_MEAN, EP_INT8, "mean_s8_ref"),
+    K(EP_OP_MEAN, EP_INT16, "mean_s16_ref"),
     K(EP_OP_SUM, EP_FLOAT32, "sum_f32_ref"),
     K(EP_OP_SUM, EP_INT32, "sum_i32_ref"),
+    K(EP_OP_SUM, EP_INT8, "sum_s8_ref"),
+    K(EP_OP_SUM, EP_INT16, "sum_s16_ref"),
     K(EP_OP_REDUCE_MAX, EP_FLOAT32, "reduce_max_f32_ref"),
     K(EP_OP_REDUCE_MAX, EP_INT32, "reduce_max_i32_ref"),
+    K(EP_OP_REDUCE_MAX, EP_INT8, "reduce_max_s8_ref"),
+    K(EP_OP_REDUCE_MAX, EP_INT16, "reduce_max_s16_ref"),
     K(EP_OP_REDUCE_MIN, EP_FLOAT32, "reduce_min_f32_ref"),
     K(EP_OP_REDUCE_MIN, EP_INT32, "reduce_min_i32_ref"),
+    K(EP_OP_REDUCE_MIN, EP_INT8, "reduce_min_s8_ref"),
+    K(EP_OP_REDUCE_MIN, EP_INT16, "reduce_min_s16_ref"),
     K(EP_OP_REDUCE_PROD, EP_FLOAT32, "reduce_prod_f32_ref"),
     K(EP_OP_REDUCE_PROD, EP_INT32, "reduce_prod_i32_ref"),
     {EP_OP_ARG_MAX, EP_ANY_DTYPE, EP_ISA_REF, EP_OPTIONS_ArgMaxOptions, "arg_max_ref", prepare_arg, eval_arg},

@@ -7,8 +7,10 @@
   X(elementwise_binary)       \
   X(elementwise_quant)        \
   X(elementwise_unary)        \
+  X(elementwise_unary_quant)  \
   X(activations)              \
   X(activations_quant)        \
+  X(activations_s16)          \
   X(conv)                     \
   X(depthwise_conv)           \
   X(fully_connected)          \
@@ -24,6 +26,7 @@
   X(cast)                     \
   X(densify)                  \
   X(softmax)                  \
+  X(l2_norm)                  \
   X(reduce)                   \
   X(transpose_conv)           \
   X(batch_matmul)             \

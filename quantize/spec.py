@@ -43,7 +43,7 @@ RULES: dict[str, Rule] = {
     "SUM": Rule(),
     "RELU": Rule(),
     "RELU6": Rule(),
-    "RELU_N1_TO_1": Rule(),
+    "RELU_N1_TO_1": Rule(int16=False),  # litert: "Only float32, uint8, int8 supported"
     "LEAKY_RELU": Rule(),
     "PRELU": Rule(int16=False),
     "HARD_SWISH": Rule(int16=False),
@@ -56,8 +56,8 @@ RULES: dict[str, Rule] = {
     "SOFTMAX": Rule(FIXED),
     "LOG_SOFTMAX": Rule(FIXED, int16=False),
     "L2_NORMALIZATION": Rule(FIXED, int16=False),
-    "ARG_MAX": Rule(),
-    "ARG_MIN": Rule(),
+    "ARG_MAX": Rule(int16=False),  # TFLite's ARG_MAX/ARG_MIN reject int16 input
+    "ARG_MIN": Rule(int16=False),
     **{name: Rule(SAME) for name in (
         "MAX_POOL_2D", "AVERAGE_POOL_2D", "RESHAPE", "SQUEEZE", "EXPAND_DIMS", "TRANSPOSE", "PAD", "PADV2",
         "GATHER", "GATHER_ND", "SLICE", "STRIDED_SLICE", "SPLIT", "SPLIT_V", "RESIZE_BILINEAR",

@@ -5,7 +5,7 @@ stay float between DEQUANTIZE and QUANTIZE and are named."""
 import numpy as np
 import pytest
 
-from edgepress.convert.ir import Op
+from edgepress.convert.ir import Op, Tensor
 from edgepress.quantize.integer import quantize_integer
 from edgepress.quantize.select import keep_float_matcher
 
@@ -130,3 +130,28 @@ def test_runtime_weights_keep_conv_float():
     model = b.model([x, w], [y])
     out = quantize_integer(model, calibrated(model, feeds_for(model, 2)))
     assert "computed at run time" in out.kept_float[0].reason
+
+
+@pytest.mark.parametrize("op_type", ["ARG_MAX", "ARG_MIN", "RELU_N1_TO_1"])
+def test_int16_ops_litert_lacks_stay_float(op_type):
+    """TFLite has no int16 kernel for these: in int16x8 they stay float, and the model runs in litert."""
+    from ai_edge_litert.interpreter import Interpreter
+    b = Builder(4)
+    x = b.input("x", (1, 4, 4, 3))
+    h = b.op("CONV_2D", [x, b.const((6, 1, 1, 3)), b.const(6)], (1, 4, 4, 6), UNIT, name="conv")
+    if op_type == "RELU_N1_TO_1":
+        y = b.op(op_type, [h], (1, 4, 4, 6), name="act")
+    else:
+        axis = Tensor.constant("axis", np.array([3], np.int32))
+        y = b.op(op_type, [h, axis], (1, 4, 4), {"output_type": "INT32"}, name="act", dtype="int32")
+    model = b.model([x], [y])
+    feeds = feeds_for(model, 4)
+    outcome = quantize_integer(model, calibrated(model, feeds), "int16")
+    assert [k.op_type for k in outcome.kept_float] == [op_type]
+    run = Interpreter(model_content=outcome.model.to_bytes()).get_signature_runner("serving_default")
+    got = next(iter(run(x=feeds[0]["x"]).values()))
+    expected = model.run(feeds[0])[y.name]
+    if op_type == "RELU_N1_TO_1":
+        np.testing.assert_allclose(got, expected, atol=0.02)  # int8 weights of the conv
+    else:
+        assert np.mean(got == expected) >= 0.9  # near-ties may flip under int16 noise

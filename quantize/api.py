@@ -62,11 +62,13 @@ def quantize(model, scheme: str, calibration=None, io_type: str = "float32", cal
     report = Report(scheme)
     if engine == "nncf":
         from .nncf_engine import nncf_quantized
-        model, calibration, report.seconds["nncf"] = nncf_quantized(model, calibration, max_samples, images,
-                                                                     input_shapes, preset)
-    elif isinstance(model, (str, os.PathLike)):
-        from edgepress.convert import load
-        model = load(os.fspath(model), input_shapes=input_shapes)
+        reference, model, calibration, report.seconds["nncf"] = nncf_quantized(
+            model, calibration, max_samples, images, input_shapes, preset)
+    else:
+        if isinstance(model, (str, os.PathLike)):
+            from edgepress.convert import load
+            model = load(os.fspath(model), input_shapes=input_shapes)
+        reference = model
     source = qdq.source_ranges(model) if scheme in ACTIVATION else {}
     check_calibration(scheme, calibration, max_drop, source)
     held, cal = calibrate(model, scheme, calibration, calibrator, bias_correction, max_drop is not None and held_out,
@@ -93,11 +95,11 @@ def quantize(model, scheme: str, calibration=None, io_type: str = "float32", cal
         raise UnsupportedOpsError({k.op_type: [k.op] for k in problems}, source=f"{scheme} quantization")
     for k in problems:
         warnings.warn(f"{k.op_type} '{k.op}' stays float: {k.reason}", StaysFloatWarning, stacklevel=2)
-    report.size_before, report.size_after = len(model.to_bytes()), len(qmodel.to_bytes())
+    report.size_before, report.size_after = len(reference.to_bytes()), len(qmodel.to_bytes())
     if cal is not None and report_samples:
         start = time.perf_counter()
         feeds = cal.samples[:report_samples]
-        report.layers, report.outputs = compare(model, qmodel, tensor_map, feeds)
+        report.layers, report.outputs = compare(reference, qmodel, tensor_map, feeds)
         report.report_samples = len(feeds)
         report.seconds["report"] = round(time.perf_counter() - start, 3)
     return qmodel, report

@@ -11,18 +11,17 @@ from __future__ import annotations
 import os
 import time
 
-import numpy as np
-import onnx
-
-from edgepress.convert.ir import Model, Tensor
+from edgepress.convert.ir import Model
 from edgepress.errors import UsageError
 
 from .data import ImageOptions, samples
 
 
 def nncf_quantized(model, calibration, max_samples: int | None, images: ImageOptions | None,
-                   input_shapes: dict | None, preset: str) -> tuple[Model, list, float]:
-    """(the IR of NNCF's QDQ model, the calibration feeds it used, seconds NNCF took)."""
+                   input_shapes: dict | None, preset: str) -> tuple[Model, Model, list, float]:
+    """(the source's float IR, the IR of NNCF's QDQ model, the calibration feeds it used, seconds NNCF took).
+    The float IR is what the report measures against: NNCF's model already differs from it (its weights are
+    rounded and bias-corrected)."""
     if not isinstance(model, (str, os.PathLike)):
         raise UsageError("--engine nncf quantizes an ONNX model file; got an in-memory model")
     path = os.fspath(model)
@@ -32,10 +31,12 @@ def nncf_quantized(model, calibration, max_samples: int | None, images: ImageOpt
     if calibration is None:
         raise UsageError("--engine nncf needs calibration data (--calibration: a folder of images, .npy or .npz)")
     nncf = import_nncf()
+    from edgepress.convert import load
     from edgepress.convert.onnx.importer import import_onnx, load_proto
     from edgepress.convert.passes import optimize
+    source = load(path, input_shapes=input_shapes)
     proto = load_proto(path)
-    feeds = list(samples(calibration, graph_inputs(proto, input_shapes or {}), max_samples, images))
+    feeds = list(samples(calibration, source.graph.inputs, max_samples, images))
     if not feeds:
         raise UsageError("the calibration data holds no samples")
     start = time.perf_counter()
@@ -44,7 +45,7 @@ def nncf_quantized(model, calibration, max_samples: int | None, images: ImageOpt
     seconds = round(time.perf_counter() - start, 3)
     ir = optimize(import_onnx(quantized, input_shapes=input_shapes))
     ir.source_path = path
-    return ir, feeds, seconds
+    return source, ir, feeds, seconds
 
 
 def import_nncf():
@@ -53,17 +54,3 @@ def import_nncf():
     except ImportError:
         raise UsageError("--engine nncf needs NNCF: pip install edgepress[nncf]") from None
     return nncf
-
-
-def graph_inputs(proto: onnx.ModelProto, input_shapes: dict) -> list[Tensor]:
-    """The model's run-time inputs as IR tensors (shapes from input_shapes where given), which is what
-    data.samples checks calibration samples against."""
-    initializers = {i.name for i in proto.graph.initializer}
-    inputs = []
-    for i in proto.graph.input:
-        if i.name in initializers:
-            continue
-        tt = i.type.tensor_type
-        shape = input_shapes.get(i.name) or [d.dim_value if d.HasField("dim_value") else None for d in tt.shape.dim]
-        inputs.append(Tensor(i.name, tuple(shape), np.dtype(onnx.helper.tensor_dtype_to_np_dtype(tt.elem_type)).name))
-    return inputs

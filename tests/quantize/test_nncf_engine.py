@@ -30,6 +30,13 @@ def test_engine_quantizes_with_nncf_scales(feeds, tmp_path, preset):
     calibration, held_out = feeds[:8], feeds[8:]
     qmodel, report = quantize(TINY, "int8", calibration=calibration, engine="nncf", preset=preset, report_samples=2)
     assert report.seconds["nncf"] > 0 and report.outputs and not report.kept_float
+    # the report measures the int8 model against the source's float model, not against NNCF's
+    source = load(TINY)
+    assert report.size_before == len(source.to_bytes())
+    for name, metrics in report.outputs.items():
+        f = np.concatenate([source.run(x)[name].ravel() for x in calibration[:2]]).astype(np.float64)
+        q = np.concatenate([qmodel.run(x)[name].ravel() for x in calibration[:2]]).astype(np.float64)
+        assert metrics.cosine == pytest.approx(f @ q / np.linalg.norm(f) / np.linalg.norm(q), abs=1e-9)
     # the same NNCF run, as a user would make it, is the reference: its scales are ours, and its outputs
     qdq = nncf_quantized(TINY, str(tmp_path / "qdq.onnx"), calibration, preset)
     expected, ours = source_params(qdq), int8_params(qmodel)

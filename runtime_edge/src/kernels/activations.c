@@ -15,6 +15,7 @@ typedef struct act_params {
   ep_unary_plan plan;
   float alpha;
 } act_params;
+_Static_assert(offsetof(act_params, plan) == 0, "ep_unary_eval reads the plan at node->user_data");
 
 /* Each activation is a restrict-qualified loop (vectorizable, see vec.h) behind a row-function wrapper. */
 #define ROW(name, expr)                                                                                 \
@@ -65,12 +66,6 @@ static ep_status prepare(ep_context *ctx, ep_node *node) {
   return EP_OK;
 }
 
-static ep_status eval(ep_context *ctx, ep_node *node) {
-  const act_params *p = node->user_data;
-  ep_unary_run(ctx, node, &p->plan);
-  return EP_OK;
-}
-
 /* PRELU: out = x >= 0 ? x : x * alpha, with alpha broadcast (typically per channel). */
 static void prelu_row(const void *pa, int64_t sa, const void *pb, int64_t sb, void *po, int64_t n,
                       const void *params) {
@@ -99,17 +94,12 @@ static ep_status prepare_prelu(ep_context *ctx, ep_node *node) {
   return EP_OK;
 }
 
-static ep_status eval_prelu(ep_context *ctx, ep_node *node) {
-  ep_binary_run(ctx, node, node->user_data);
-  return EP_OK;
-}
-
-#define K(OP, OPTS, NAME) {OP, EP_FLOAT32, EP_ISA_REF, OPTS, NAME "_f32_ref", prepare, eval},
+#define K(OP, OPTS, NAME) {OP, EP_FLOAT32, EP_ISA_REF, OPTS, NAME "_f32_ref", prepare, ep_unary_eval},
 
 const ep_kernel ep_kernels_activations[] = {
     EP_ACTIVATION_OPS(K)
     K(EP_OP_ELU, EP_OPTIONS_NONE, "elu")
     K(EP_OP_GELU, EP_OPTIONS_GeluOptions, "gelu")
-    {EP_OP_PRELU, EP_FLOAT32, EP_ISA_REF, EP_OPTIONS_NONE, "prelu_f32_ref", prepare_prelu, eval_prelu},
+    {EP_OP_PRELU, EP_FLOAT32, EP_ISA_REF, EP_OPTIONS_NONE, "prelu_f32_ref", prepare_prelu, ep_binary_eval},
     EP_KERNEL_END,
 };

@@ -22,6 +22,7 @@ typedef struct qact_params {
   int hs_out_exp, hs_relu_exp;
   int8_t table[256];
 } qact_params;
+_Static_assert(offsetof(qact_params, plan) == 0, "ep_unary_eval reads the plan at node->user_data");
 
 static void relu_row(const void *pin, void *pout, int64_t n, const void *params) {
   const int8_t *in = pin;
@@ -186,13 +187,7 @@ static ep_status prepare(ep_context *ctx, ep_node *node) {
   return EP_OK;
 }
 
-static ep_status eval(ep_context *ctx, ep_node *node) {
-  const qact_params *p = node->user_data;
-  ep_unary_run(ctx, node, &p->plan);
-  return EP_OK;
-}
-
-#define K(OP, OPTS, NAME) {OP, EP_INT8, EP_ISA_REF, OPTS, NAME "_s8_ref", prepare, eval},
+#define K(OP, OPTS, NAME) {OP, EP_INT8, EP_ISA_REF, OPTS, NAME "_s8_ref", prepare, ep_unary_eval},
 
 const ep_kernel ep_kernels_activations_quant[] = {
     EP_ACTIVATION_OPS(K)

@@ -22,6 +22,7 @@ typedef struct act16_params {
   int32_t input_multiplier, input_shift; /* LOGISTIC / TANH input rescaling */
   uint16_t sigmoid[TABLE_SIZE];          /* sigmoid(i / 24) in 0.16 fixed point */
 } act16_params;
+_Static_assert(offsetof(act16_params, plan) == 0, "ep_unary_eval reads the plan at node->user_data");
 
 static void relu_row(const void *pin, void *pout, int64_t n, const void *params) {
   const int16_t *in = pin;
@@ -157,13 +158,7 @@ static ep_status prepare(ep_context *ctx, ep_node *node) {
   return EP_OK;
 }
 
-static ep_status eval(ep_context *ctx, ep_node *node) {
-  const act16_params *p = node->user_data;
-  ep_unary_run(ctx, node, &p->plan);
-  return EP_OK;
-}
-
-#define K(OP, OPTS, NAME) {OP, EP_INT16, EP_ISA_REF, OPTS, NAME "_s16_ref", prepare, eval}
+#define K(OP, OPTS, NAME) {OP, EP_INT16, EP_ISA_REF, OPTS, NAME "_s16_ref", prepare, ep_unary_eval}
 
 const ep_kernel ep_kernels_activations_s16[] = {
     K(EP_OP_RELU, EP_OPTIONS_NONE, "relu"),

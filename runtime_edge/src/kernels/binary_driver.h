@@ -81,4 +81,10 @@ static inline void ep_binary_run(ep_context *ctx, const ep_node *node, const ep_
   }
 }
 
+/* The eval of a family whose node->user_data is its plan, or params that begin with the plan. */
+static inline ep_status ep_binary_eval(ep_context *ctx, ep_node *node) {
+  ep_binary_run(ctx, node, node->user_data);
+  return EP_OK;
+}
+
 #endif

@@ -62,12 +62,7 @@ static ep_status prepare(ep_context *ctx, ep_node *node) {
   return EP_OK;
 }
 
-static ep_status eval(ep_context *ctx, ep_node *node) {
-  ep_binary_run(ctx, node, node->user_data);
-  return EP_OK;
-}
-
-#define K(OP, NAME) {OP, EP_ANY_DTYPE, EP_ISA_REF, EP_OPTIONS_NONE, NAME, prepare, eval}
+#define K(OP, NAME) {OP, EP_ANY_DTYPE, EP_ISA_REF, EP_OPTIONS_NONE, NAME, prepare, ep_binary_eval}
 
 const ep_kernel ep_kernels_comparison[] = {
     K(EP_OP_EQUAL, "equal_ref"),  K(EP_OP_NOT_EQUAL, "not_equal_ref"), K(EP_OP_LESS, "less_ref"),

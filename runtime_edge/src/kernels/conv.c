@@ -140,12 +140,10 @@ static ep_status prepare_f32(ep_context *ctx, ep_node *node) {
   conv_params *p;
   ep_status st = prepare_common(ctx, node, &p);
   if (st != EP_OK) return st;
-  ep_tensor *filter = ep_input(ctx, node, 1), *bias = ep_input(ctx, node, 2), *out = ep_output(ctx, node, 0);
+  ep_tensor *filter = ep_input(ctx, node, 1), *bias = ep_input(ctx, node, 2);
   if (filter->type == EP_INT8) return prepare_hybrid(ctx, node, p);
   if ((st = ep_check_type(ctx, node, filter, EP_FLOAT32, "filter")) != EP_OK) return st;
-  if (bias && (st = ep_check_type(ctx, node, bias, EP_FLOAT32, "bias")) != EP_OK) return st;
-  if ((st = ep_check_type(ctx, node, out, EP_FLOAT32, "output")) != EP_OK) return st;
-  st = ep_activation_range_f32(ctx, node, ep_opt_i8(node, OPT_ACTIVATION, EP_ACT_NONE), &p->lo, &p->hi);
+  st = ep_check_float_epilogue(ctx, node, bias, ep_opt_i8(node, OPT_ACTIVATION, EP_ACT_NONE), &p->lo, &p->hi);
   if (st != EP_OK) return st;
   if ((st = ep_gemm_weights_prepare_f32(ctx, node, filter, p->groups, p->group_out, p->k, &p->weights)) != EP_OK)
     return st;
@@ -209,9 +207,7 @@ static ep_status prepare_hybrid(ep_context *ctx, ep_node *node, conv_params *p) 
     return st;
   p->hybrid = 1;
   p->asymmetric = p->asymmetric || p->groups != 1;
-  if (bias && (st = ep_check_type(ctx, node, bias, EP_FLOAT32, "bias")) != EP_OK) return st;
-  if ((st = ep_check_type(ctx, node, ep_output(ctx, node, 0), EP_FLOAT32, "output")) != EP_OK) return st;
-  st = ep_activation_range_f32(ctx, node, ep_opt_i8(node, OPT_ACTIVATION, EP_ACT_NONE), &p->lo, &p->hi);
+  st = ep_check_float_epilogue(ctx, node, bias, ep_opt_i8(node, OPT_ACTIVATION, EP_ACT_NONE), &p->lo, &p->hi);
   if (st != EP_OK) return st;
   if ((st = ep_gemm_weights_prepare_s8(ctx, filter, p->groups, p->group_out, p->k, &p->weights)) != EP_OK) return st;
   if (!(p->weight_sums = ep_weight_sums_s8(ctx, filter->data, p->out_c, p->k))) return EP_ERROR_MEMORY;

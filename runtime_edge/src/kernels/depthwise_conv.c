@@ -95,12 +95,10 @@ static ep_status prepare_f32(ep_context *ctx, ep_node *node) {
   dw_params *p;
   ep_status st = prepare_common(ctx, node, &p);
   if (st != EP_OK) return st;
-  ep_tensor *filter = ep_input(ctx, node, 1), *bias = ep_input(ctx, node, 2), *out = ep_output(ctx, node, 0);
+  ep_tensor *filter = ep_input(ctx, node, 1), *bias = ep_input(ctx, node, 2);
   if (filter->type == EP_INT8) return prepare_hybrid(ctx, node, p);
   if ((st = ep_check_type(ctx, node, filter, EP_FLOAT32, "filter")) != EP_OK) return st;
-  if (bias && (st = ep_check_type(ctx, node, bias, EP_FLOAT32, "bias")) != EP_OK) return st;
-  if ((st = ep_check_type(ctx, node, out, EP_FLOAT32, "output")) != EP_OK) return st;
-  return ep_activation_range_f32(ctx, node, ep_opt_i8(node, OPT_ACTIVATION, EP_ACT_NONE), &p->lo, &p->hi);
+  return ep_check_float_epilogue(ctx, node, bias, ep_opt_i8(node, OPT_ACTIVATION, EP_ACT_NONE), &p->lo, &p->hi);
 }
 
 enum { MAX_TAPS = 64 }; /* taps gathered per output pixel by the channel-blocked path */
@@ -278,9 +276,7 @@ static ep_status prepare_hybrid(ep_context *ctx, ep_node *node, dw_params *p) {
   ep_status st = ep_hybrid_weight_scales(ctx, node, filter, p->out_c, &p->weight_scale, NULL);
   if (st != EP_OK) return st;
   p->hybrid = 1;
-  if (bias && (st = ep_check_type(ctx, node, bias, EP_FLOAT32, "bias")) != EP_OK) return st;
-  if ((st = ep_check_type(ctx, node, ep_output(ctx, node, 0), EP_FLOAT32, "output")) != EP_OK) return st;
-  st = ep_activation_range_f32(ctx, node, ep_opt_i8(node, OPT_ACTIVATION, EP_ACT_NONE), &p->lo, &p->hi);
+  st = ep_check_float_epilogue(ctx, node, bias, ep_opt_i8(node, OPT_ACTIVATION, EP_ACT_NONE), &p->lo, &p->hi);
   if (st != EP_OK) return st;
   size_t rows_bytes = ep_hybrid_rows_bytes(p->w.batch, item_len(p, in)) + 1;
   if ((st = ep_request_scratch(ctx, node, rows_bytes, &p->rows_slot)) != EP_OK) return st;

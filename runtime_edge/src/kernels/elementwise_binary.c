@@ -22,6 +22,7 @@ typedef struct binary_params {
   ep_binary_clamp clamp;
   clamp_i64 clamp64;
 } binary_params;
+_Static_assert(offsetof(binary_params, plan) == 0, "ep_binary_eval reads the plan at node->user_data");
 
 /* Contiguous runs go through restrict-qualified loops (vectorizable, see vec.h); broadcast runs with a
  * stride-0 operand use the scalar strided loop. */
@@ -173,15 +174,9 @@ static ep_status prepare(ep_context *ctx, ep_node *node) {
   return EP_OK;
 }
 
-static ep_status eval(ep_context *ctx, ep_node *node) {
-  const binary_params *p = node->user_data;
-  ep_binary_run(ctx, node, &p->plan);
-  return EP_OK;
-}
-
-#define F32(OP, OPTS, NAME) {OP, EP_FLOAT32, EP_ISA_REF, OPTS, NAME "_f32_ref", prepare, eval}
-#define I32(OP, OPTS, NAME) {OP, EP_INT32, EP_ISA_REF, OPTS, NAME "_i32_ref", prepare, eval}
-#define I64(OP, OPTS, NAME) {OP, EP_INT64, EP_ISA_REF, OPTS, NAME "_i64_ref", prepare, eval}
+#define F32(OP, OPTS, NAME) {OP, EP_FLOAT32, EP_ISA_REF, OPTS, NAME "_f32_ref", prepare, ep_binary_eval}
+#define I32(OP, OPTS, NAME) {OP, EP_INT32, EP_ISA_REF, OPTS, NAME "_i32_ref", prepare, ep_binary_eval}
+#define I64(OP, OPTS, NAME) {OP, EP_INT64, EP_ISA_REF, OPTS, NAME "_i64_ref", prepare, ep_binary_eval}
 
 const ep_kernel ep_kernels_elementwise_binary[] = {
     I32(EP_OP_ADD, EP_OPTIONS_AddOptions, "add"),

@@ -21,6 +21,7 @@ typedef struct quant_binary {
   int32_t in1_mult, in2_mult, out_mult;
   int in1_shift, in2_shift, out_shift;
 } quant_binary;
+_Static_assert(offsetof(quant_binary, plan) == 0, "ep_binary_eval reads the plan at node->user_data");
 
 /* The requantized sum (sign = +1) or difference (sign = -1) of one pair, as TFLite's AddElementwise. */
 static inline int32_t add_one(const quant_binary *q, int32_t x, int32_t y, int sign) {
@@ -150,24 +151,19 @@ static ep_status prepare(ep_context *ctx, ep_node *node) {
   return EP_OK;
 }
 
-static ep_status eval(ep_context *ctx, ep_node *node) {
-  const quant_binary *q = node->user_data;
-  ep_binary_run(ctx, node, &q->plan);
-  return EP_OK;
-}
-
 const ep_kernel ep_kernels_elementwise_quant[] = {
-    {EP_OP_ADD, EP_INT8, EP_ISA_REF, EP_OPTIONS_AddOptions, "add_s8_ref", prepare, eval},
-    {EP_OP_ADD, EP_INT16, EP_ISA_REF, EP_OPTIONS_AddOptions, "add_s16_ref", prepare, eval},
-    {EP_OP_SUB, EP_INT8, EP_ISA_REF, EP_OPTIONS_SubOptions, "sub_s8_ref", prepare, eval},
-    {EP_OP_SUB, EP_INT16, EP_ISA_REF, EP_OPTIONS_SubOptions, "sub_s16_ref", prepare, eval},
-    {EP_OP_MUL, EP_INT8, EP_ISA_REF, EP_OPTIONS_MulOptions, "mul_s8_ref", prepare, eval},
-    {EP_OP_MUL, EP_INT16, EP_ISA_REF, EP_OPTIONS_MulOptions, "mul_s16_ref", prepare, eval},
-    {EP_OP_SQUARED_DIFFERENCE, EP_INT8, EP_ISA_REF, EP_OPTIONS_NONE, "squared_difference_s8_ref", prepare, eval},
-    {EP_OP_PRELU, EP_INT8, EP_ISA_REF, EP_OPTIONS_NONE, "prelu_s8_ref", prepare, eval},
-    {EP_OP_MAXIMUM, EP_INT8, EP_ISA_REF, EP_OPTIONS_NONE, "maximum_s8_ref", prepare, eval},
-    {EP_OP_MAXIMUM, EP_INT16, EP_ISA_REF, EP_OPTIONS_NONE, "maximum_s16_ref", prepare, eval},
-    {EP_OP_MINIMUM, EP_INT8, EP_ISA_REF, EP_OPTIONS_NONE, "minimum_s8_ref", prepare, eval},
-    {EP_OP_MINIMUM, EP_INT16, EP_ISA_REF, EP_OPTIONS_NONE, "minimum_s16_ref", prepare, eval},
+    {EP_OP_ADD, EP_INT8, EP_ISA_REF, EP_OPTIONS_AddOptions, "add_s8_ref", prepare, ep_binary_eval},
+    {EP_OP_ADD, EP_INT16, EP_ISA_REF, EP_OPTIONS_AddOptions, "add_s16_ref", prepare, ep_binary_eval},
+    {EP_OP_SUB, EP_INT8, EP_ISA_REF, EP_OPTIONS_SubOptions, "sub_s8_ref", prepare, ep_binary_eval},
+    {EP_OP_SUB, EP_INT16, EP_ISA_REF, EP_OPTIONS_SubOptions, "sub_s16_ref", prepare, ep_binary_eval},
+    {EP_OP_MUL, EP_INT8, EP_ISA_REF, EP_OPTIONS_MulOptions, "mul_s8_ref", prepare, ep_binary_eval},
+    {EP_OP_MUL, EP_INT16, EP_ISA_REF, EP_OPTIONS_MulOptions, "mul_s16_ref", prepare, ep_binary_eval},
+    {EP_OP_SQUARED_DIFFERENCE, EP_INT8, EP_ISA_REF, EP_OPTIONS_NONE, "squared_difference_s8_ref", prepare,
+     ep_binary_eval},
+    {EP_OP_PRELU, EP_INT8, EP_ISA_REF, EP_OPTIONS_NONE, "prelu_s8_ref", prepare, ep_binary_eval},
+    {EP_OP_MAXIMUM, EP_INT8, EP_ISA_REF, EP_OPTIONS_NONE, "maximum_s8_ref", prepare, ep_binary_eval},
+    {EP_OP_MAXIMUM, EP_INT16, EP_ISA_REF, EP_OPTIONS_NONE, "maximum_s16_ref", prepare, ep_binary_eval},
+    {EP_OP_MINIMUM, EP_INT8, EP_ISA_REF, EP_OPTIONS_NONE, "minimum_s8_ref", prepare, ep_binary_eval},
+    {EP_OP_MINIMUM, EP_INT16, EP_ISA_REF, EP_OPTIONS_NONE, "minimum_s16_ref", prepare, ep_binary_eval},
     EP_KERNEL_END,
 };

@@ -65,12 +65,7 @@ static ep_status prepare(ep_context *ctx, ep_node *node) {
   return ep_kernel_fail(ctx, node, EP_ERROR_UNSUPPORTED, "%s input is not supported", ep_dtype_name(in->type));
 }
 
-static ep_status eval(ep_context *ctx, ep_node *node) {
-  ep_unary_run(ctx, node, node->user_data);
-  return EP_OK;
-}
-
-#define K(OP, DT, NAME) {OP, DT, EP_ISA_REF, EP_OPTIONS_NONE, NAME, prepare, eval}
+#define K(OP, DT, NAME) {OP, DT, EP_ISA_REF, EP_OPTIONS_NONE, NAME, prepare, ep_unary_eval}
 
 const ep_kernel ep_kernels_elementwise_unary[] = {
     K(EP_OP_SQRT, EP_FLOAT32, "sqrt_f32_ref"), K(EP_OP_RSQRT, EP_FLOAT32, "rsqrt_f32_ref"),

@@ -17,6 +17,7 @@ typedef struct unary_params {
   int shift, rescale;
   int8_t table[256]; /* RSQRT */
 } unary_params;
+_Static_assert(offsetof(unary_params, plan) == 0, "ep_unary_eval reads the plan at node->user_data");
 
 static inline int32_t abs_one(const unary_params *p, int32_t x) {
   int32_t v = x - p->in_zp;
@@ -87,15 +88,9 @@ static ep_status prepare(ep_context *ctx, ep_node *node) {
   return EP_OK;
 }
 
-static ep_status eval(ep_context *ctx, ep_node *node) {
-  const unary_params *p = node->user_data;
-  ep_unary_run(ctx, node, &p->plan);
-  return EP_OK;
-}
-
 const ep_kernel ep_kernels_elementwise_unary_quant[] = {
-    {EP_OP_ABS, EP_INT8, EP_ISA_REF, EP_OPTIONS_NONE, "abs_s8_ref", prepare, eval},
-    {EP_OP_ABS, EP_INT16, EP_ISA_REF, EP_OPTIONS_NONE, "abs_s16_ref", prepare, eval},
-    {EP_OP_RSQRT, EP_INT8, EP_ISA_REF, EP_OPTIONS_NONE, "rsqrt_s8_ref", prepare, eval},
+    {EP_OP_ABS, EP_INT8, EP_ISA_REF, EP_OPTIONS_NONE, "abs_s8_ref", prepare, ep_unary_eval},
+    {EP_OP_ABS, EP_INT16, EP_ISA_REF, EP_OPTIONS_NONE, "abs_s16_ref", prepare, ep_unary_eval},
+    {EP_OP_RSQRT, EP_INT8, EP_ISA_REF, EP_OPTIONS_NONE, "rsqrt_s8_ref", prepare, ep_unary_eval},
     EP_KERNEL_END,
 };

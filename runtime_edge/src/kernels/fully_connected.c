@@ -97,12 +97,10 @@ static ep_status prepare_f32(ep_context *ctx, ep_node *node) {
   fc_params *p;
   ep_status st = prepare_common(ctx, node, &p);
   if (st != EP_OK) return st;
-  ep_tensor *w = ep_input(ctx, node, 1), *bias = ep_input(ctx, node, 2), *out = ep_output(ctx, node, 0);
+  ep_tensor *w = ep_input(ctx, node, 1), *bias = ep_input(ctx, node, 2);
   if (w->type == EP_INT8) return prepare_hybrid(ctx, node, p);
   if ((st = ep_check_type(ctx, node, w, EP_FLOAT32, "weights")) != EP_OK) return st;
-  if (bias && (st = ep_check_type(ctx, node, bias, EP_FLOAT32, "bias")) != EP_OK) return st;
-  if ((st = ep_check_type(ctx, node, out, EP_FLOAT32, "output")) != EP_OK) return st;
-  st = ep_activation_range_f32(ctx, node, ep_opt_i8(node, OPT_ACTIVATION, EP_ACT_NONE), &p->lo, &p->hi);
+  st = ep_check_float_epilogue(ctx, node, bias, ep_opt_i8(node, OPT_ACTIVATION, EP_ACT_NONE), &p->lo, &p->hi);
   if (st != EP_OK) return st;
   return ep_gemm_weights_prepare_f32(ctx, node, w, 1, p->n, p->k, &p->weights);
 }
@@ -146,9 +144,7 @@ static ep_status prepare_hybrid(ep_context *ctx, ep_node *node, fc_params *p) {
   if (st != EP_OK) return st;
   p->hybrid = 1;
   p->asymmetric = ep_opt_bool(node, OPT_ASYMMETRIC_INPUTS, 0);
-  if (bias && (st = ep_check_type(ctx, node, bias, EP_FLOAT32, "bias")) != EP_OK) return st;
-  if ((st = ep_check_type(ctx, node, ep_output(ctx, node, 0), EP_FLOAT32, "output")) != EP_OK) return st;
-  st = ep_activation_range_f32(ctx, node, ep_opt_i8(node, OPT_ACTIVATION, EP_ACT_NONE), &p->lo, &p->hi);
+  st = ep_check_float_epilogue(ctx, node, bias, ep_opt_i8(node, OPT_ACTIVATION, EP_ACT_NONE), &p->lo, &p->hi);
   if (st != EP_OK) return st;
   if ((st = ep_gemm_weights_prepare_s8(ctx, w, 1, p->n, p->k, &p->weights)) != EP_OK) return st;
   if (!(p->weight_sums = ep_weight_sums_s8(ctx, w->data, p->n, p->k))) return EP_ERROR_MEMORY;

@@ -93,8 +93,13 @@ static void tile_rows_s8(const int8_t *a, int64_t lda, const int16_t *panel, int
   tile_s8(rows, mr, k, panel, acc);
 }
 
-void ep_gemm_s8(const int8_t *a, int64_t lda, const int16_t *packed, int32_t n, int32_t k, int8_t *c, int64_t ldc,
-                int64_t m0, int64_t m1, const ep_gemm_s8_out *out) {
+/* Walks int8 A x packed B in MR x NR tiles over rows [m0, m1) and all n channels, handing each finished int32
+ * tile to `store`. Inlined with a constant `store`, so each caller gets its own loop with the epilogue inlined. */
+typedef void (*tile_store_fn)(int32_t acc[MR][NR], int64_t i0, int mr, int32_t n0, int nr, void *c, int64_t ldc,
+                              const void *out);
+
+static inline void tiles_s8(const int8_t *a, int64_t lda, const int16_t *packed, int32_t n, int32_t k, void *c,
+                            int64_t ldc, int64_t m0, int64_t m1, tile_store_fn store, const void *out) {
   for (int32_t n0 = 0; n0 < n; n0 += NR) {
     const int16_t *panel = packed + (size_t)n0 * k;
     int32_t nr = n - n0 < NR ? n - n0 : NR;
@@ -102,43 +107,51 @@ void ep_gemm_s8(const int8_t *a, int64_t lda, const int16_t *packed, int32_t n, 
       int mr = m1 - i0 < MR ? (int)(m1 - i0) : MR;
       int32_t acc[MR][NR];
       tile_rows_s8(a, lda, panel, k, i0, mr, acc);
-      for (int i = 0; i < mr; i++) {
-        int8_t *dst = c + (i0 + i) * ldc + n0;
-        for (int j = 0; j < nr; j++) {
-          int32_t ch = n0 + j;
-          int32_t v = acc[i][j] + out->input_offset * out->weight_sums[ch];
-          v = ep_add_wrap32(v, out->bias ? out->bias[ch] : 0);
-          v = ep_mul_by_quantized_multiplier(v, out->multiplier[ch], out->shift[ch]) + out->output_offset;
-          dst[j] = (int8_t)ep_clamp_i32(v, out->lo, out->hi);
-        }
-      }
+      store(acc, i0, mr, n0, nr, c, ldc, out);
     }
   }
 }
 
-void ep_gemm_s8_f32(const int8_t *a, int64_t lda, const int16_t *packed, int32_t n, int32_t k, float *c, int64_t ldc,
-                    int64_t m0, int64_t m1, const ep_gemm_hybrid_out *out) {
-  for (int32_t n0 = 0; n0 < n; n0 += NR) {
-    const int16_t *panel = packed + (size_t)n0 * k;
-    int32_t nr = n - n0 < NR ? n - n0 : NR;
-    for (int64_t i0 = m0; i0 < m1; i0 += MR) {
-      int mr = m1 - i0 < MR ? (int)(m1 - i0) : MR;
-      int32_t acc[MR][NR];
-      tile_rows_s8(a, lda, panel, k, i0, mr, acc);
-      for (int i = 0; i < mr; i++) {
-        int64_t r = (i0 + i) * out->row_step;
-        int32_t zp = out->zero_point[r];
-        float rs = out->row_scale[r];
-        float *dst = c + (i0 + i) * ldc + n0;
-        for (int j = 0; j < nr; j++) {
-          int32_t ch = n0 + j;
-          float ws = out->weight_scale[ch];
-          float v = (float)(acc[i][j] - zp * out->weight_sums[ch]);
-          v = out->fold ? v * (rs * ws) : v * ws * rs;
-          if (out->bias) v += out->bias[ch];
-          dst[j] = v < out->lo ? out->lo : (v > out->hi ? out->hi : v);
-        }
-      }
+static void store_s8(int32_t acc[MR][NR], int64_t i0, int mr, int32_t n0, int nr, void *c, int64_t ldc,
+                     const void *pout) {
+  const ep_gemm_s8_out *out = pout;
+  for (int i = 0; i < mr; i++) {
+    int8_t *dst = (int8_t *)c + (i0 + i) * ldc + n0;
+    for (int j = 0; j < nr; j++) {
+      int32_t ch = n0 + j;
+      int32_t v = acc[i][j] + out->input_offset * out->weight_sums[ch];
+      v = ep_add_wrap32(v, out->bias ? out->bias[ch] : 0);
+      v = ep_mul_by_quantized_multiplier(v, out->multiplier[ch], out->shift[ch]) + out->output_offset;
+      dst[j] = (int8_t)ep_clamp_i32(v, out->lo, out->hi);
     }
   }
+}
+
+static void store_f32(int32_t acc[MR][NR], int64_t i0, int mr, int32_t n0, int nr, void *c, int64_t ldc,
+                      const void *pout) {
+  const ep_gemm_hybrid_out *out = pout;
+  for (int i = 0; i < mr; i++) {
+    int64_t r = (i0 + i) * out->row_step;
+    int32_t zp = out->zero_point[r];
+    float rs = out->row_scale[r];
+    float *dst = (float *)c + (i0 + i) * ldc + n0;
+    for (int j = 0; j < nr; j++) {
+      int32_t ch = n0 + j;
+      float ws = out->weight_scale[ch];
+      float v = (float)(acc[i][j] - zp * out->weight_sums[ch]);
+      v = out->fold ? v * (rs * ws) : v * ws * rs;
+      if (out->bias) v += out->bias[ch];
+      dst[j] = v < out->lo ? out->lo : (v > out->hi ? out->hi : v);
+    }
+  }
+}
+
+void ep_gemm_s8(const int8_t *a, int64_t lda, const int16_t *packed, int32_t n, int32_t k, int8_t *c, int64_t ldc,
+                int64_t m0, int64_t m1, const ep_gemm_s8_out *out) {
+  tiles_s8(a, lda, packed, n, k, c, ldc, m0, m1, store_s8, out);
+}
+
+void ep_gemm_s8_f32(const int8_t *a, int64_t lda, const int16_t *packed, int32_t n, int32_t k, float *c, int64_t ldc,
+                    int64_t m0, int64_t m1, const ep_gemm_hybrid_out *out) {
+  tiles_s8(a, lda, packed, n, k, c, ldc, m0, m1, store_f32, out);
 }

@@ -33,11 +33,6 @@ static ep_status prepare_not(ep_context *ctx, ep_node *node) {
   return EP_OK;
 }
 
-static ep_status eval_not(ep_context *ctx, ep_node *node) {
-  ep_unary_run(ctx, node, node->user_data);
-  return EP_OK;
-}
-
 static ep_status prepare_binary(ep_context *ctx, ep_node *node) {
   ep_binary_plan *plan = ep_alloc_persistent(ctx, sizeof *plan);
   if (!plan) return EP_ERROR_MEMORY;
@@ -51,14 +46,9 @@ static ep_status prepare_binary(ep_context *ctx, ep_node *node) {
   return EP_OK;
 }
 
-static ep_status eval_binary(ep_context *ctx, ep_node *node) {
-  ep_binary_run(ctx, node, node->user_data);
-  return EP_OK;
-}
-
 const ep_kernel ep_kernels_logical[] = {
-    {EP_OP_LOGICAL_NOT, EP_BOOL, EP_ISA_REF, EP_OPTIONS_NONE, "logical_not_b_ref", prepare_not, eval_not},
-    {EP_OP_LOGICAL_AND, EP_BOOL, EP_ISA_REF, EP_OPTIONS_NONE, "logical_and_b_ref", prepare_binary, eval_binary},
-    {EP_OP_LOGICAL_OR, EP_BOOL, EP_ISA_REF, EP_OPTIONS_NONE, "logical_or_b_ref", prepare_binary, eval_binary},
+    {EP_OP_LOGICAL_NOT, EP_BOOL, EP_ISA_REF, EP_OPTIONS_NONE, "logical_not_b_ref", prepare_not, ep_unary_eval},
+    {EP_OP_LOGICAL_AND, EP_BOOL, EP_ISA_REF, EP_OPTIONS_NONE, "logical_and_b_ref", prepare_binary, ep_binary_eval},
+    {EP_OP_LOGICAL_OR, EP_BOOL, EP_ISA_REF, EP_OPTIONS_NONE, "logical_or_b_ref", prepare_binary, ep_binary_eval},
     EP_KERNEL_END,
 };

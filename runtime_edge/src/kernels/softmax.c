@@ -106,6 +106,19 @@ static ep_status prepare(ep_context *ctx, ep_node *node) {
   return ep_copy_shape(ctx, out, in);
 }
 
+/* The sum of exp(beta * s * (x - max)) over an int8 row; *max gets the row max and *table the table shifted so
+ * that (*table)[x] = exp(beta * s * (x - max)) for x <= max. */
+static float exp_sum_s8(const softmax_params *p, const int8_t *x, int32_t *max, const float **table) {
+  int32_t m = -128;
+  for (int64_t i = 0; i < p->depth; i++) m = x[i] > m ? x[i] : m;
+  const float *t = p->table + 255 - m;
+  float sum = 0.0f;
+  for (int64_t i = 0; i < p->depth; i++) sum += t[x[i]];
+  *max = m;
+  *table = t;
+  return sum;
+}
+
 static void rows_f32(void *arg, int64_t begin, int64_t end, int thread) {
   (void)thread;
   const softmax_job *j = arg;
@@ -147,12 +160,9 @@ static void rows_s8(void *arg, int64_t begin, int64_t end, int thread) {
   int64_t n = p->depth;
   for (int64_t r = begin; r < end; r++) {
     const int8_t *x = (const int8_t *)j->in + r * n;
-    int32_t max = -128;
-    for (int64_t i = 0; i < n; i++) max = x[i] > max ? x[i] : max;
-    const float *table = p->table + 255 - max; /* table[x] = exp(beta * s * (x - max)) for x <= max */
-    float sum = 0.0f;
-    for (int64_t i = 0; i < n; i++) sum += table[x[i]];
-    float inv = 1.0f / (sum * p->out_scale);
+    int32_t max;
+    const float *table;
+    float inv = 1.0f / (exp_sum_s8(p, x, &max, &table) * p->out_scale);
     for (int64_t i = 0; i < n; i++) {
       int32_t q = ep_clamp_i32((int32_t)roundf(table[x[i]] * inv) + p->out_zp, p->qmin, p->qmax);
       if (j->out_type == EP_INT8) ((int8_t *)j->out)[r * n + i] = (int8_t)q;
@@ -169,11 +179,9 @@ static void rows_log_s8(void *arg, int64_t begin, int64_t end, int thread) {
   for (int64_t r = begin; r < end; r++) {
     const int8_t *x = (const int8_t *)j->in + r * n;
     int8_t *y = (int8_t *)j->out + r * n;
-    int32_t max = -128;
-    for (int64_t i = 0; i < n; i++) max = x[i] > max ? x[i] : max;
-    const float *table = p->table + 255 - max;
-    float sum = 0.0f;
-    for (int64_t i = 0; i < n; i++) sum += table[x[i]];
+    int32_t max;
+    const float *table;
+    float sum = exp_sum_s8(p, x, &max, &table);
     float scale = p->in_scale / p->out_scale;
     float offset = (p->in_scale * (float)max + logf(sum)) / p->out_scale;
     for (int64_t i = 0; i < n; i++) {

@@ -43,4 +43,10 @@ static inline void ep_unary_run(ep_context *ctx, const ep_node *node, const ep_u
   if (n > 0) ep_parallel_for(ctx, n, 4096, ep_unary_range, &job);
 }
 
+/* The eval of a family whose node->user_data is its plan, or params that begin with the plan. */
+static inline ep_status ep_unary_eval(ep_context *ctx, ep_node *node) {
+  ep_unary_run(ctx, node, node->user_data);
+  return EP_OK;
+}
+
 #endif

@@ -93,6 +93,16 @@ static inline ep_status ep_check_channel_count(ep_context *ctx, const ep_node *n
                         ep_num_elements(t), channels);
 }
 
+/* The float side of a CONV_2D / DEPTHWISE_CONV_2D / FULLY_CONNECTED (float or hybrid weights): an optional float32
+ * bias, a float32 output, and the clamp range of the fused activation. */
+static inline ep_status ep_check_float_epilogue(ep_context *ctx, const ep_node *node, const ep_tensor *bias,
+                                               int activation, float *lo, float *hi) {
+  ep_status st;
+  if (bias && (st = ep_check_type(ctx, node, bias, EP_FLOAT32, "bias")) != EP_OK) return st;
+  if ((st = ep_check_type(ctx, node, ep_output(ctx, node, 0), EP_FLOAT32, "output")) != EP_OK) return st;
+  return ep_activation_range_f32(ctx, node, activation, lo, hi);
+}
+
 static inline ep_status ep_copy_shape(ep_context *ctx, ep_tensor *out, const ep_tensor *in) {
   return ep_set_shape(ctx, out, in->rank, in->dims);
 }

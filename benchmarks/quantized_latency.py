@@ -3,7 +3,7 @@
     python benchmarks/quantized_latency.py [--runs 30] [--threads 1,2] [--models ppocr_cls,ppocr_det]
         [--variants float32,float16,dynamic,int8,int16x8] [--samples 3] [--no-cache]
 
-A variant is a scheme, optionally with ops kept float: `int8:HARD_SWISH+MINIMUM`. Each variant is made by
+A variant is a scheme, optionally with a --target and ops kept float: `int8@builtin:HARD_SWISH`. Each variant is made by
 edgepress.quantize from the ONNX model and cached in $EDGEPRESS_CACHE/bench/ under a key of the source
 file, the variant, the sample count and a digest of the converter and quantizer sources (older files of
 the model are removed), so a rerun only times. Calibration uses a few seeded rendered-text samples
@@ -58,12 +58,13 @@ def file_digest(path: str) -> str:
 
 def make_variant(ir, variant: str, samples: list) -> bytes:
     scheme, _, kept = variant.partition(":")
+    scheme, _, target = scheme.partition("@")
     if scheme == "float32":
         return ir.to_bytes()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", StaysFloatWarning)
         qmodel, _ = quantize(ir, scheme, calibration=samples, keep_float=[k for k in kept.split("+") if k],
-                             report_samples=0)
+                             report_samples=0, target=target or "xnnpack")
     return qmodel.to_bytes()
 
 
@@ -78,7 +79,7 @@ def variant_files(name: str, variants: list, n_samples: int, use_cache: bool) ->
             stale.unlink()
     out, ir, samples = {}, None, None
     for variant in variants:
-        cached = folder / f"{key}-{variant.replace(':', '-').replace('+', '_')}.tflite"
+        cached = folder / f"{key}-{variant.replace(':', '-').replace('+', '_').replace('@', '-')}.tflite"
         if use_cache and cached.exists():
             out[variant] = cached.read_bytes()
             continue

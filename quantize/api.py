@@ -16,11 +16,13 @@ from . import calibrators, qdq
 from .bias_correction import SHIFT
 from .calibrate import collect
 from .data import ImageOptions, samples
+from .decompose import decompose
 from .dynamic import quantize_dynamic
 from .float16 import quantize_float16
 from .integer import IO_TYPES, quantize_integer
 from .report import Report, compare
 from .select import keep_float_matcher
+from .targets import TARGETS, target_for
 
 SCHEMES = ("float16", "dynamic", "int8", "int16x8")
 ACTIVATION = {"int8": "int8", "int16x8": "int16"}
@@ -41,7 +43,7 @@ def quantize(model, scheme: str, calibration=None, io_type: str = "float32", cal
              metric="cosine", held_out: int = 4, max_samples: int | None = None,
              images: ImageOptions | None = None, report_samples: int = 8,
              input_shapes: dict | None = None, engine: str = "edgepress",
-             preset: str = "performance") -> tuple[Model, Report]:
+             preset: str = "performance", target: str = "xnnpack") -> tuple[Model, Report]:
     """Quantize `model` (an IR Model or a model path) with `scheme`.
 
     calibration: a folder of images, a .npy/.npz path, or an iterable of feeds (see data.py); required for
@@ -55,10 +57,13 @@ def quantize(model, scheme: str, calibration=None, io_type: str = "float32", cal
     calibration then only covers the tensors they leave open and may be omitted (ops on those stay float).
     engine "nncf" (ONNX files, int8) runs NNCF's post-training quantization with `preset` ("performance" or
     "mixed") and fast bias correction on the calibration samples and quantizes the QDQ model it makes.
+    target "xnnpack" expresses ops XNNPACK has no int8 kernel for with ops it has (decompose.py), so that
+    litert runs a full-integer model in one delegate partition; "builtin" keeps TFLite's own ops (NPU
+    delegates, TFLite Micro). int16x8 decomposes what TFLite has no int16 kernel for either way.
     Returns the quantized model and the Report; ops that stay float are named in StaysFloatWarning
     warnings, or raise UnsupportedOpsError when strict.
     """
-    check_options(scheme, io_type, calibrator, max_drop, engine, preset)
+    check_options(scheme, io_type, calibrator, max_drop, engine, preset, target)
     report = Report(scheme)
     if engine == "nncf":
         from .nncf_engine import nncf_quantized
@@ -69,6 +74,9 @@ def quantize(model, scheme: str, calibration=None, io_type: str = "float32", cal
             from edgepress.convert import load
             model = load(os.fspath(model), input_shapes=input_shapes)
         reference = model
+    if scheme in ACTIVATION:
+        model = decompose(model, target_for(ACTIVATION[scheme], target).decompose,
+                          keep_float_matcher(model, keep_float))
     source = qdq.source_ranges(model) if scheme in ACTIVATION else {}
     check_calibration(scheme, calibration, max_drop, source)
     held, cal = calibrate(model, scheme, calibration, calibrator, bias_correction, max_drop is not None and held_out,
@@ -76,7 +84,7 @@ def quantize(model, scheme: str, calibration=None, io_type: str = "float32", cal
 
     def quantize_keeping(extra=()):
         return run_scheme(model, scheme, cal, io_type, calibrator, keep_float_matcher(model, [*keep_float, *extra]),
-                          source)
+                          source, target)
 
     start = time.perf_counter()
     if max_drop is None:
@@ -105,13 +113,15 @@ def quantize(model, scheme: str, calibration=None, io_type: str = "float32", cal
     return qmodel, report
 
 
-def check_options(scheme, io_type, calibrator, max_drop, engine, preset) -> None:
+def check_options(scheme, io_type, calibrator, max_drop, engine, preset, target) -> None:
     if scheme not in SCHEMES:
         raise UsageError(f"--scheme {scheme}: expected one of {', '.join(SCHEMES)}")
     if calibrator not in calibrators.CALIBRATORS:
         raise UsageError(f"--calibrator {calibrator}: expected one of {', '.join(calibrators.CALIBRATORS)}")
     if engine not in ENGINES:
         raise UsageError(f"--engine {engine}: expected one of {', '.join(ENGINES)}")
+    if target not in TARGETS:
+        raise UsageError(f"--target {target}: expected one of {', '.join(TARGETS)}")
     if preset not in PRESETS:
         raise UsageError(f"--preset {preset}: expected one of {', '.join(PRESETS)}")
     if engine == "nncf" and scheme != "int8":
@@ -152,14 +162,15 @@ def weighted_inputs(model) -> set:
     return {op.inputs[0].name for op in model.graph.ops if op.type in SHIFT and op.inputs[0] is not None}
 
 
-def run_scheme(model, scheme, cal, io_type, calibrator, keep, source_ranges: dict):
+def run_scheme(model, scheme, cal, io_type, calibrator, keep, source_ranges: dict, target: str):
     """(quantized model, KeptFloat rows, float tensor name -> quantized tensor name)."""
     means = {} if cal is None else {name: s.channel_mean for name, s in cal.stats.items()
                                     if s.channel_sum is not None}
     if scheme in ACTIVATION:
         calibrated = {} if cal is None else calibrators.ranges(cal.stats, calibrator)
         ranges = {**calibrated, **source_ranges}
-        outcome = quantize_integer(model, ranges, ACTIVATION[scheme], io_type, keep, means)
+        outcome = quantize_integer(model, ranges, ACTIVATION[scheme], io_type, keep, means,
+                                   stays_float=target_for(ACTIVATION[scheme], target).stays_float)
         return outcome.model, outcome.kept_float, outcome.tensor_map
     if scheme == "float16":
         qmodel, _ = quantize_float16(model, keep)

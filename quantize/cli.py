@@ -8,7 +8,7 @@ import click
 
 from edgepress.errors import UsageError
 
-from .api import ENGINES, PRESETS, SCHEMES, BudgetWarning, StaysFloatWarning
+from .api import ENGINES, PRESETS, SCHEMES, TARGETS, BudgetWarning, StaysFloatWarning
 from .calibrators import CALIBRATORS
 from .data import ImageOptions
 
@@ -77,9 +77,12 @@ def image_options_from(input_size, mean, std, layout, color) -> ImageOptions:
               help="nncf: NNCF's post-training quantization of an ONNX model (pip install edgepress[nncf])")
 @click.option("--preset", default="performance", show_default=True, type=click.Choice(PRESETS),
               help="NNCF preset (--engine nncf): symmetric or mixed (asymmetric activations)")
+@click.option("--target", default="xnnpack", show_default=True, type=click.Choice(TARGETS),
+              help="full-integer models: xnnpack writes ops litert's CPU delegate runs in int8 (HARD_SWISH as "
+              "ADD/MUL); builtin keeps TFLite's own ops (NPU delegates, TFLite Micro)")
 @image_options
 def quantize(model, output, scheme, calibration, io_type, calibrator, keep_float, strict, bias_correction, samples,
-             max_drop, metric, held_out, report_path, input_shapes, engine, preset, input_size, mean, std, layout,
+             max_drop, metric, held_out, report_path, input_shapes, engine, preset, target, input_size, mean, std, layout,
              color):
     """Quantize an .onnx or .tflite MODEL to a standard quantized .tflite file."""
     from edgepress.cli import parse_input_shapes
@@ -93,7 +96,7 @@ def quantize(model, output, scheme, calibration, io_type, calibrator, keep_float
         qmodel, report = run(model, scheme, calibration, io_type=io_type, calibrator=calibrator,
                              keep_float=keep_float, strict=strict, bias_correction=bias_correction,
                              max_drop=max_drop, metric=metric, held_out=held_out, max_samples=samples, images=images,
-                             input_shapes=parse_input_shapes(input_shapes), engine=engine, preset=preset)
+                             input_shapes=parse_input_shapes(input_shapes), engine=engine, preset=preset, target=target)
     for w in caught:
         if issubclass(w.category, (StaysFloatWarning, BudgetWarning)):
             click.echo(f"warning: {w.message}", err=True)

@@ -31,6 +31,7 @@ BIAS_TYPE = {"int8": "int32", "int16": "int64"}
 # (PP-OCRv4 det's learnable affine biases) at its own scale sent those ADDs to slow builtin kernels.
 ADDENDS = frozenset({"ADD", "SUB"})
 ADDEND_STEP = 2.0**-9
+CLAMP_EDGE = {"MINIMUM": 1, "MAXIMUM": 0}  # the end of the integer range a constant bound must sit on
 
 
 @dataclass
@@ -41,9 +42,12 @@ class Outcome:
 
 
 def quantize_integer(model: Model, ranges: dict, activation: str = "int8", io_type: str = "float32",
-                     keep=lambda op: False, means: dict | None = None) -> Outcome:
+                     keep=lambda op: False, means: dict | None = None,
+                     quantized_means: dict | None = None, stays_float: dict | None = None) -> Outcome:
     """ranges: tensor name -> (min, max) from a calibrator; keep(op) -> True keeps that op float; means:
-    tensor name -> per-channel mean of weighted ops' inputs, for bias correction (None: no correction)."""
+    tensor name -> per-channel mean of weighted ops' inputs, for bias correction (None: no correction);
+    quantized_means: the same measured in a quantized model, to correct its whole shift; stays_float: op type
+    -> why the target runs it in float (targets.py)."""
     if activation not in ACTIVATIONS:
         raise UsageError(f"activation type '{activation}': expected one of {', '.join(ACTIVATIONS)}")
     if io_type not in IO_TYPES[activation]:
@@ -52,9 +56,9 @@ def quantize_integer(model: Model, ranges: dict, activation: str = "int8", io_ty
     model = copy.deepcopy(model)
     graph = model.graph
     expand_weights(graph)
-    rules, kept = plan(graph, ranges, activation, keep)
+    rules, kept = plan(graph, ranges, activation, keep, stays_float or {})
     params = assign_params(graph, rules, ranges, activation, io_type)
-    rewriter = Rewriter(graph, rules, params, activation, io_type, means or {})
+    rewriter = Rewriter(graph, rules, params, activation, io_type, means or {}, quantized_means or {})
     rewriter.run()
     return Outcome(model, kept, rewriter.tensor_map())
 
@@ -62,9 +66,10 @@ def quantize_integer(model: Model, ranges: dict, activation: str = "int8", io_ty
 class Rewriter:
     """Rebuilds the op list: integer ops on integer tensors, QUANTIZE/DEQUANTIZE where domains meet."""
 
-    def __init__(self, graph: Graph, rules: dict, params: dict, activation: str, io_type: str, means: dict):
+    def __init__(self, graph: Graph, rules: dict, params: dict, activation: str, io_type: str, means: dict,
+                 quantized_means: dict):
         self.graph, self.rules, self.params = graph, rules, params
-        self.activation, self.io_type, self.means = activation, io_type, means
+        self.activation, self.io_type, self.means, self.quantized_means = activation, io_type, means, quantized_means
         self.names = Names(graph)
         self.int_of: dict[int, Tensor] = {}  # id(original float tensor) -> its integer version
         self.float_of: dict[int, Tensor] = {}  # id(original float tensor) -> its float version
@@ -145,6 +150,9 @@ class Rewriter:
             op.inputs[rule.bias[0]] = self.integer_bias(op, rule, floats)
         if self.activation == "int16":
             op.options.update(rule.int16_options)
+        if self.clamp_is_identity(op, shared):
+            self.track(op.outputs[0], next(t for t in op.inputs if not t.is_constant), None)
+            return
         self.ops.append(op)
         for j, t in enumerate(op.outputs):
             if is_float(t):
@@ -156,6 +164,19 @@ class Rewriter:
             return None
         ins, outs = activation_inputs(op), [t for t in op.outputs if is_float(t)]
         return self.params[id(outs[0])] if outs else self.params[id(ins[0])] if ins else None
+
+    def clamp_is_identity(self, op: Op, shared: QuantParams | None) -> bool:
+        """A MINIMUM (MAXIMUM) whose constant bound sits on the top (bottom) of the grid it shares with its
+        input passes every input value through (plan.shared_params ends the grid there)."""
+        edge = CLAMP_EDGE.get(op.type)
+        if edge is None or id(op.outputs[0]) in self.outputs or len(op.inputs) != 2:
+            return False
+        bounds = [t for t in op.inputs if t.is_constant]
+        xs = [t for t in op.inputs if not t.is_constant]
+        if len(bounds) != 1 or len(xs) != 1 or list(xs[0].shape) != list(op.outputs[0].shape):
+            return False
+        limit = P.LIMITS[self.activation][edge]
+        return same_quant_params(xs[0].quant, shared) and bool(np.all(bounds[0].data == limit))
 
     def integer_input(self, op: Op, rule: Rule, i: int, t: Tensor, shared: QuantParams | None) -> Tensor:
         if i in rule.weights and t.is_constant:
@@ -169,8 +190,9 @@ class Rewriter:
     def integer_bias(self, op: Op, rule: Rule, floats: list) -> Tensor:
         """int32 (int64) bias at input scale x weight scale, corrected for the weights' mean shift."""
         b, x, w = (op.inputs[i] for i in rule.bias)
-        mean = self.means.get(floats[rule.bias[1]].name)
-        value = corrected_bias(op, b.data, floats[rule.bias[2]].data, P.dequantize_array(w.data, w.quant), mean)
+        name = floats[rule.bias[1]].name
+        value = corrected_bias(op, b.data, floats[rule.bias[2]].data, P.dequantize_array(w.data, w.quant),
+                               self.means.get(name), self.quantized_means.get(name))
         return self.bias(b, value, x.quant, w.quant)
 
     def integer_output(self, op: Op, j: int, t: Tensor) -> None:

@@ -29,8 +29,10 @@ def activation_inputs(op: Op) -> list[Tensor]:
     return [t for t in op.inputs if is_float(t) and not t.is_constant]
 
 
-def plan(graph: Graph, ranges: dict, activation: str, keep) -> tuple[dict, list]:
-    """id(op) -> Rule for the ops that become integer; KeptFloat for the float ops that stay float."""
+def plan(graph: Graph, ranges: dict, activation: str, keep, stays_float: dict) -> tuple[dict, list]:
+    """id(op) -> Rule for the ops that become integer; KeptFloat for the float ops that stay float.
+    stays_float: op type -> why the target runs it best in float (targets.py), unless a QDQ source
+    quantized the op."""
     rules, kept = {}, []
     for op in graph.ops:
         floats = [t for t in (*op.inputs, *op.outputs) if t is not None and t.dtype.startswith("float")]
@@ -38,11 +40,18 @@ def plan(graph: Graph, ranges: dict, activation: str, keep) -> tuple[dict, list]
             continue  # integer-only (shape arithmetic): nothing to quantize
         rule = rule_for(op.type, activation)
         reason = why_float(op, rule, ranges, activation, keep)
-        if reason:
+        if reason is None and op.type in stays_float and not from_source(op):
+            kept.append(KeptFloat(op.label, op.type, stays_float[op.type], chosen=True))
+        elif reason:
             kept.append(KeptFloat(op.label, op.type, reason, chosen=reason == ASKED))
         else:
             rules[id(op)] = rule
     return rules, kept
+
+
+def from_source(op: Op) -> bool:
+    """A QDQ source quantized this op's output: its scales, not the target's preferences, decide."""
+    return any(t.qdq_range is not None for t in op.outputs)
 
 
 def why_float(op: Op, rule: Rule | None, ranges: dict, activation: str, keep) -> str | None:
@@ -110,14 +119,22 @@ def assign_params(graph: Graph, rules: dict, ranges: dict, activation: str, io_t
 
 
 def shared_params(op: Op, tensors: list, ranges: dict, activation: str) -> QuantParams:
-    """One set of parameters covering every float input (constants included) and the output."""
+    """One set of parameters covering every float input (constants included) and the output.
+
+    A MINIMUM (MAXIMUM) with a constant bound never outputs more (less) than the bound, so the range stops
+    there: the grid then ends on the bound, the producer's saturation does the clamp and the op becomes an
+    identity the rewrite drops (integer.py: Rewriter.clamp_is_identity)."""
     lo, hi = 0.0, 0.0
     for t in tensors:
         a, b = ranges[t.name]
         lo, hi = min(lo, a), max(hi, b)
-    for t in op.inputs:
-        if is_float(t) and t.is_constant and t.data.size:
-            lo, hi = min(lo, float(t.data.min())), max(hi, float(t.data.max()))
+    bounds = [t.data for t in op.inputs if is_float(t) and t.is_constant and t.data.size]
+    for c in bounds:
+        lo, hi = min(lo, float(c.min())), max(hi, float(c.max()))
+    if bounds and op.type == "MINIMUM":
+        hi = min(hi, max(float(c.max()) for c in bounds))
+    if bounds and op.type == "MAXIMUM":
+        lo = max(lo, min(float(c.min()) for c in bounds))
     return P.activation_params(lo, hi, activation)
 
 

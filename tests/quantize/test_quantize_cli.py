@@ -54,6 +54,20 @@ def test_budget_mode(tmp_path):
     assert "budget: top1 drop" in out and "on 6 samples" in out
 
 
+def test_target_builtin_keeps_int8_softmax(tmp_path):
+    proto = cnn()
+    onnx.save(proto, tmp_path / "m.onnx")
+    np.save(tmp_path / "calib.npy", np.stack([s["image"] for s in input_samples(proto, 4)]))
+    outputs = {}
+    for target in ("xnnpack", "builtin"):
+        code, out = run(tmp_path / "m.onnx", "-o", tmp_path / f"{target}.tflite", "--scheme", "int8",
+                        "--calibration", tmp_path / "calib.npy", "--target", target)
+        assert code == 0, out
+        outputs[target] = out
+    assert "SOFTMAX" in outputs["xnnpack"] and "XNNPACK has no int8 SOFTMAX" in outputs["xnnpack"]
+    assert "XNNPACK" not in outputs["builtin"]
+
+
 def test_image_folder_calibration(tmp_path):
     onnx.save(cnn(), tmp_path / "m.onnx")
     images = tmp_path / "images"

@@ -16,11 +16,13 @@ from test_litert_delegation import partitions
 
 
 def mobilenet_v3_block(seed: int = 4) -> onnx.ModelProto:
-    """conv + HardSwish, depthwise + HardSwish, squeeze-excitation (pool, conv, relu, conv, HardSigmoid, mul),
+    """conv + HardSwish, depthwise + HardSwish + scalar affine, squeeze-excitation (pool, conv, relu, conv, HardSigmoid, mul),
     1x1 conv, pool, gemm, softmax: the ops MobileNetV3-style models (PP-OCR cls and det) are made of."""
     n = Net(seed)
     h = n.node("HardSwish", [n.conv("image", 3, 16, "stem", stride=2)], "hs1")
     h = n.node("HardSwish", [n.conv(h, 16, 16, "dw", group=16)], "hs2")
+    h = n.node("Add", [n.node("Mul", [h, n.const(np.float32(0.8))], "affine_scale"), n.const(np.float32(0.1))],
+               "affine_bias")  # PP-LCNetV3's learnable affine block
     s = n.node("GlobalAveragePool", [h], "se_pool")
     s = n.node("Relu", [n.conv(s, 16, 8, "se_reduce", k=1)], "se_relu")
     s = n.node("HardSigmoid", [n.conv(s, 8, 16, "se_expand", k=1)], "se_gate", alpha=1 / 6, beta=0.5)
@@ -49,14 +51,26 @@ def litert_max_error(qmodel, ir, feeds: list) -> float:
 
 
 def test_hard_swish_rewrite_is_exact_in_float(block):
+    """hs1's 1/6 moves into the depthwise conv's weights, hs2's into the scalar MUL after it: 2 MULs and
+    the affine MUL fewer than 3 ops per HARD_SWISH."""
     ir, _, held_out = block
     rewritten = decompose(ir, frozenset({"HARD_SWISH"}), lambda op: False)
-    types = Counter(op.type for op in rewritten.ops())
-    assert "HARD_SWISH" not in types and Counter(op.type for op in ir.ops())["HARD_SWISH"] == 2
+    before, after = Counter(op.type for op in ir.ops()), Counter(op.type for op in rewritten.ops())
+    assert before["HARD_SWISH"] == 2 and "HARD_SWISH" not in after
+    assert after["ADD"] == before["ADD"] + 2 and after["MUL"] == before["MUL"] + 2
     for feeds in held_out:
         want, got = ir.run(feeds, keep_intermediates=True), rewritten.run(feeds, keep_intermediates=True)
-        for name in ("hs1", "hs2", "prob"):  # the rewrite writes the HARD_SWISH's own output tensor
-            np.testing.assert_allclose(got[name], want[name], rtol=1e-5, atol=1e-5)
+        common = (set(want) & set(got)) - {t.name for t in ir.graph.inputs}
+        assert {"dw/depthwise_conv_2d", "affine_scale", "se_pool", "prob"} <= common  # after each rewrite
+        for name in common:
+            np.testing.assert_allclose(got[name], want[name], rtol=1e-5, atol=1e-5, err_msg=name)
+
+
+def test_hard_swish_rewrite_keeps_a_kept_reader(block):
+    ir, _, _ = block
+    rewritten = decompose(ir, frozenset({"HARD_SWISH"}), lambda op: "affine_scale" in op.sources)
+    kept = [op for op in rewritten.ops() if "affine_scale" in op.sources]
+    assert [op.type for op in kept] == ["MUL"] and kept[0].inputs[0].name == "hs2"
 
 
 def test_xnnpack_target_runs_whole_in_one_partition(block):

@@ -30,15 +30,11 @@ def _fully_connected(op, dw: np.ndarray, mean: np.ndarray) -> np.ndarray:
 SHIFT = {"CONV_2D": _conv, "DEPTHWISE_CONV_2D": _depthwise, "FULLY_CONNECTED": _fully_connected}
 
 
-def corrected_bias(op, bias: np.ndarray, w: np.ndarray, w_quantized: np.ndarray, mean: np.ndarray | None,
-                   quantized_mean: np.ndarray | None = None):
-    """The bias that cancels the mean output shift W_q . E[x_q] - W . E[x] (bias unchanged when the op type or
-    the input mean is not known). Without the quantized model's input mean E[x_q], E[x] stands for it and
-    only the weights' share of the shift is cancelled."""
+def corrected_bias(op, bias: np.ndarray, w: np.ndarray, w_quantized: np.ndarray, mean: np.ndarray | None):
+    """The bias that cancels the mean output shift of quantized weights (bias unchanged when the op type or
+    the input mean is not known)."""
     fn = SHIFT.get(op.type)
     if fn is None or mean is None:
         return bias
-    mean = np.asarray(mean, np.float64)
-    mean_q = mean if quantized_mean is None else np.asarray(quantized_mean, np.float64)
-    shift = fn(op, w_quantized.astype(np.float64), mean_q) - fn(op, w.astype(np.float64), mean)
+    shift = fn(op, w_quantized.astype(np.float64) - w.astype(np.float64), np.asarray(mean, np.float64))
     return (np.asarray(bias, np.float64) - shift).astype(np.float32)

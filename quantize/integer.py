@@ -42,12 +42,10 @@ class Outcome:
 
 
 def quantize_integer(model: Model, ranges: dict, activation: str = "int8", io_type: str = "float32",
-                     keep=lambda op: False, means: dict | None = None,
-                     quantized_means: dict | None = None, stays_float: dict | None = None) -> Outcome:
+                     keep=lambda op: False, means: dict | None = None, stays_float: dict | None = None) -> Outcome:
     """ranges: tensor name -> (min, max) from a calibrator; keep(op) -> True keeps that op float; means:
     tensor name -> per-channel mean of weighted ops' inputs, for bias correction (None: no correction);
-    quantized_means: the same measured in a quantized model, to correct its whole shift; stays_float: op type
-    -> why the target runs it in float (targets.py)."""
+    stays_float: op type -> why the target runs it in float (targets.py)."""
     if activation not in ACTIVATIONS:
         raise UsageError(f"activation type '{activation}': expected one of {', '.join(ACTIVATIONS)}")
     if io_type not in IO_TYPES[activation]:
@@ -58,7 +56,7 @@ def quantize_integer(model: Model, ranges: dict, activation: str = "int8", io_ty
     expand_weights(graph)
     rules, kept = plan(graph, ranges, activation, keep, stays_float or {})
     params = assign_params(graph, rules, ranges, activation, io_type)
-    rewriter = Rewriter(graph, rules, params, activation, io_type, means or {}, quantized_means or {})
+    rewriter = Rewriter(graph, rules, params, activation, io_type, means or {})
     rewriter.run()
     return Outcome(model, kept, rewriter.tensor_map())
 
@@ -66,10 +64,9 @@ def quantize_integer(model: Model, ranges: dict, activation: str = "int8", io_ty
 class Rewriter:
     """Rebuilds the op list: integer ops on integer tensors, QUANTIZE/DEQUANTIZE where domains meet."""
 
-    def __init__(self, graph: Graph, rules: dict, params: dict, activation: str, io_type: str, means: dict,
-                 quantized_means: dict):
+    def __init__(self, graph: Graph, rules: dict, params: dict, activation: str, io_type: str, means: dict):
         self.graph, self.rules, self.params = graph, rules, params
-        self.activation, self.io_type, self.means, self.quantized_means = activation, io_type, means, quantized_means
+        self.activation, self.io_type, self.means = activation, io_type, means
         self.names = Names(graph)
         self.int_of: dict[int, Tensor] = {}  # id(original float tensor) -> its integer version
         self.float_of: dict[int, Tensor] = {}  # id(original float tensor) -> its float version
@@ -190,9 +187,8 @@ class Rewriter:
     def integer_bias(self, op: Op, rule: Rule, floats: list) -> Tensor:
         """int32 (int64) bias at input scale x weight scale, corrected for the weights' mean shift."""
         b, x, w = (op.inputs[i] for i in rule.bias)
-        name = floats[rule.bias[1]].name
-        value = corrected_bias(op, b.data, floats[rule.bias[2]].data, P.dequantize_array(w.data, w.quant),
-                               self.means.get(name), self.quantized_means.get(name))
+        mean = self.means.get(floats[rule.bias[1]].name)
+        value = corrected_bias(op, b.data, floats[rule.bias[2]].data, P.dequantize_array(w.data, w.quant), mean)
         return self.bias(b, value, x.quant, w.quant)
 
     def integer_output(self, op: Op, j: int, t: Tensor) -> None:

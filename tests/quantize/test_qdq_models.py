@@ -67,12 +67,16 @@ def test_onnxruntime_tiny_cnn(tiny, tmp_path, per_channel, activations):
     qmodel, report = quantize(qdq, "int8")
     data = qmodel.to_bytes()
     assert report.calibration_samples == 0 and not report.kept_float
-    # the int8 activations have the source's scale and zero point; two source tensors are no int8 tensors of
-    # ours: the hard sigmoid inside HARD_SWISH, and the softmax output (TFLite fixes it at 1/256)
+    # the int8 activations have the source's scale and zero point; three source tensors are no int8 tensors
+    # of ours: the hard sigmoid inside HARD_SWISH, the softmax output (TFLite fixes it at 1/256), and the
+    # HARD_SWISH output, held as 6 x its value once the 1/6 moved into the next conv's weights (decompose.py)
+    # on 6 x the source's step with the source's zero point: the same integers
     expected, ours = source_params(qdq), int8_params(qmodel)
     for name in set(expected) & set(ours):
         assert ours[name] == {expected[name]}, name
-    assert len(set(expected) - set(ours)) == 2
+    assert len(set(expected) - set(ours)) == 3
+    ((scale, zero),) = ours["block.act/times6"]
+    assert scale == pytest.approx(6 * expected["block.act"][0], rel=1e-6) and zero == expected["block.act"][1]
     assert_agree(*steps_apart(data, qdq, held_out, None), every=1)
     if activations == "QInt8":
         assert steps_apart(data, qdq, held_out, None, fused=True)[0].max() <= 1

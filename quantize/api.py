@@ -17,6 +17,7 @@ from .bias_correction import SHIFT
 from .calibrate import collect
 from .data import ImageOptions, samples
 from .decompose import decompose
+from .equalize import equalize as equalize_pairs
 from .dynamic import quantize_dynamic
 from .float16 import quantize_float16
 from .integer import IO_TYPES, quantize_integer
@@ -43,13 +44,15 @@ def quantize(model, scheme: str, calibration=None, io_type: str = "float32", cal
              metric="cosine", held_out: int = 4, max_samples: int | None = None,
              images: ImageOptions | None = None, report_samples: int = 8,
              input_shapes: dict | None = None, engine: str = "edgepress",
-             preset: str = "performance", target: str = "xnnpack") -> tuple[Model, Report]:
+             preset: str = "performance", target: str = "xnnpack", equalize: bool = False) -> tuple[Model, Report]:
     """Quantize `model` (an IR Model or a model path) with `scheme`.
 
     calibration: a folder of images, a .npy/.npz path, or an iterable of feeds (see data.py); required for
     int8 and int16x8 (but for QDQ models, see below), optional otherwise (it then feeds bias correction and
     the report's accuracy rows).
     bias_correction: cancel the mean output shift quantized weights cause (needs calibration data).
+    equalize: cross-layer equalization of weighted layer pairs with a ReLU or nothing between (equalize.py),
+    before calibration; not for float16.
     max_drop: accuracy budget; the first `held_out` samples are set aside to measure `metric` ("cosine",
     "top1", "mse" or a function(float outputs, quantized outputs) -> drop) and the most sensitive layers
     stay float until the drop is within max_drop (see budget.py).
@@ -74,6 +77,11 @@ def quantize(model, scheme: str, calibration=None, io_type: str = "float32", cal
             from edgepress.convert import load
             model = load(os.fspath(model), input_shapes=input_shapes)
         reference = model
+    if equalize and scheme != "float16":
+        if qdq.source_ranges(model):
+            raise UsageError("--equalize would move a QDQ model's weights off the grid its scales define")
+        model, report.equalized_pairs = equalize_pairs(model)
+        reference = model  # the same function; its activations are the ones the quantized model's track
     if scheme in ACTIVATION:
         model = decompose(model, target_for(ACTIVATION[scheme], target).decompose,
                           keep_float_matcher(model, keep_float))

@@ -63,6 +63,8 @@ def image_options_from(input_size, mean, std, layout, color) -> ImageOptions:
 @click.option("--strict", is_flag=True, help="fail instead of keeping unquantizable ops float")
 @click.option("--bias-correction/--no-bias-correction", default=True, show_default=True,
               help="cancel the mean output shift of quantized weights (with calibration data)")
+@click.option("--equalize", is_flag=True, help="cross-layer equalization of conv/depthwise/FC pairs with a ReLU "
+              "or nothing between, before calibration")
 @click.option("--samples", type=click.IntRange(min=1), help="use at most this many calibration samples")
 @click.option("--max-drop", type=float, help="accuracy budget: keep the most sensitive layers float until the "
               "metric's drop on held-out samples is at most this")
@@ -81,7 +83,8 @@ def image_options_from(input_size, mean, std, layout, color) -> ImageOptions:
               help="full-integer models: xnnpack writes ops litert's CPU delegate runs in int8 (HARD_SWISH as "
               "ADD/MUL); builtin keeps TFLite's own ops (NPU delegates, TFLite Micro)")
 @image_options
-def quantize(model, output, scheme, calibration, io_type, calibrator, keep_float, strict, bias_correction, samples,
+def quantize(model, output, scheme, calibration, io_type, calibrator, keep_float, strict, bias_correction, equalize,
+             samples,
              max_drop, metric, held_out, report_path, input_shapes, engine, preset, target, input_size, mean, std, layout,
              color):
     """Quantize an .onnx or .tflite MODEL to a standard quantized .tflite file."""
@@ -94,7 +97,7 @@ def quantize(model, output, scheme, calibration, io_type, calibrator, keep_float
         warnings.simplefilter("always", StaysFloatWarning)
         warnings.simplefilter("always", BudgetWarning)
         qmodel, report = run(model, scheme, calibration, io_type=io_type, calibrator=calibrator,
-                             keep_float=keep_float, strict=strict, bias_correction=bias_correction,
+                             keep_float=keep_float, strict=strict, bias_correction=bias_correction, equalize=equalize,
                              max_drop=max_drop, metric=metric, held_out=held_out, max_samples=samples, images=images,
                              input_shapes=parse_input_shapes(input_shapes), engine=engine, preset=preset, target=target)
     for w in caught:

@@ -42,6 +42,7 @@ class Report:
     outputs: dict = field(default_factory=dict)  # output name -> Metrics
     kept_float: list = field(default_factory=list)  # integer.KeptFloat
     budget: dict | None = None  # budget.Budget as a dict, in accuracy-budget mode
+    equalized_pairs: int = 0  # cross-layer equalization (equalize.py), when asked for
     seconds: dict = field(default_factory=dict)  # phase -> seconds
 
     def to_dict(self) -> dict:
@@ -55,6 +56,8 @@ class Report:
         lines = [f"scheme {self.scheme}" + (f", calibrator {self.calibrator} on {self.calibration_samples} samples"
                                              if self.calibrator else ""),
                  f"size {self.size_before:,} -> {self.size_after:,} bytes ({ratio:.2f}x)"]
+        if self.equalized_pairs:
+            lines.append(f"cross-layer equalization: {self.equalized_pairs} layer pair(s)")
         for name, m in self.outputs.items():
             lines.append(f"output {name}: SQNR {m.sqnr_db:.1f} dB, cosine {m.cosine:.5f}, "
                          f"max abs error {m.max_abs_error:.4g}")

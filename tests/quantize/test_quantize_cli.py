@@ -49,9 +49,10 @@ def test_budget_mode(tmp_path):
     onnx.save(proto, tmp_path / "m.onnx")
     np.save(tmp_path / "calib.npy", np.stack([s["image"] for s in input_samples(proto, 8)]))
     code, out = run(tmp_path / "m.onnx", "-o", tmp_path / "q.tflite", "--scheme", "int8", "--calibration",
-                    tmp_path / "calib.npy", "--max-drop", "0", "--metric", "top1", "--held-out", "2")
+                    tmp_path / "calib.npy", "--max-drop", "0", "--metric", "top1", "--held-out", "2", "--equalize")
     assert code == 0, out
     assert "budget: top1 drop" in out and "on 6 samples" in out
+    assert "cross-layer equalization: 1 layer pair(s)" in out  # conv1 -> relu -> dw1; a ReLU6 ends the rest
 
 
 def test_target_builtin_keeps_int8_softmax(tmp_path):

@@ -8,7 +8,9 @@ NNCF is an optional dependency (`pip install edgepress[nncf]`), imported only wh
 """
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 import time
 
 from edgepress.convert.ir import Model
@@ -40,8 +42,9 @@ def nncf_quantized(model, calibration, max_samples: int | None, images: ImageOpt
     if not feeds:
         raise UsageError("the calibration data holds no samples")
     start = time.perf_counter()
-    quantized = nncf.quantize(proto, nncf.Dataset(feeds), preset=nncf.QuantizationPreset(preset),
-                              fast_bias_correction=True, subset_size=len(feeds))
+    with contextlib.redirect_stdout(sys.stderr):  # NNCF's progress bars; stdout carries the report
+        quantized = nncf.quantize(proto, nncf.Dataset(feeds), preset=nncf.QuantizationPreset(preset),
+                                  fast_bias_correction=True, subset_size=len(feeds))
     seconds = round(time.perf_counter() - start, 3)
     ir = optimize(import_onnx(quantized, input_shapes=input_shapes))
     ir.source_path = path

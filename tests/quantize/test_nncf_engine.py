@@ -116,3 +116,13 @@ def test_nncf_model_without_calibration_keeps_unranged_ops_float(tmp_path, feeds
     assert "FULLY_CONNECTED" in {k.op_type for k in report.kept_float}
     assert all("no calibration statistics" in k.reason for k in report.kept_float)
     assert any(op.type == "CONV_2D" and op.inputs[0].dtype == "int8" for op in qmodel.graph.ops)
+
+
+def test_cli_stdout_is_the_report_only(feeds, tmp_path):
+    """NNCF's progress bars go to stderr: a user piping the summary gets the summary."""
+    from cli_helpers import edgepress
+    np.save(tmp_path / "calib.npy", np.concatenate([f["image"] for f in feeds[:4]]))
+    code, out, err = edgepress("quantize", TINY, "-o", tmp_path / "q.tflite", "--scheme", "int8",
+                               "--calibration", tmp_path / "calib.npy", "--engine", "nncf")
+    assert code == 0, err
+    assert out.startswith("scheme int8") and "━" not in out and "Statistics collection" in err

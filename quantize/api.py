@@ -29,6 +29,7 @@ SCHEMES = ("float16", "dynamic", "int8", "int16x8")
 ACTIVATION = {"int8": "int8", "int16x8": "int16"}
 ENGINES = ("edgepress", "nncf")
 PRESETS = ("performance", "mixed")  # NNCF's: symmetric, or asymmetric activations
+FALLBACKS = ("float", "int16")  # what --max-drop keeps its most sensitive layers in
 
 
 class StaysFloatWarning(UserWarning):
@@ -40,7 +41,8 @@ class BudgetWarning(UserWarning):
 
 
 def quantize(model, scheme: str, calibration=None, io_type: str = "float32", calibrator: str = "minmax",
-             keep_float=(), strict: bool = False, *, bias_correction: bool = True, max_drop: float | None = None,
+             keep_float=(), strict: bool = False, *, keep_int16=(), bias_correction: bool = True,
+             max_drop: float | None = None, budget_fallback: str = "float",
              metric="cosine", held_out: int = 4, max_samples: int | None = None,
              images: ImageOptions | None = None, report_samples: int = 8,
              input_shapes: dict | None = None, engine: str = "edgepress",
@@ -53,9 +55,12 @@ def quantize(model, scheme: str, calibration=None, io_type: str = "float32", cal
     bias_correction: cancel the mean output shift quantized weights cause (needs calibration data).
     equalize: cross-layer equalization of weighted layer pairs with a ReLU or nothing between (equalize.py),
     before calibration; not for float16.
+    keep_int16: ops (names or op types, as keep_float) of an int8 model to run with int16 activations
+    (int16x8 kernels, QUANTIZE between int8 and int16 where they meet).
     max_drop: accuracy budget; the first `held_out` samples are set aside to measure `metric` ("cosine",
     "top1", "mse" or a function(float outputs, quantized outputs) -> drop) and the most sensitive layers
-    stay float until the drop is within max_drop (see budget.py).
+    stay float (budget_fallback "float") or go int16x8 ("int16", int8 models) until the drop is within
+    max_drop (see budget.py).
     A QDQ model (convert/onnx/lower_quant.py) brings its own ranges, which int8 and int16x8 take first (qdq.py);
     calibration then only covers the tensors they leave open and may be omitted (ops on those stay float).
     engine "nncf" (ONNX files, int8) runs NNCF's post-training quantization with `preset` ("performance" or
@@ -67,6 +72,7 @@ def quantize(model, scheme: str, calibration=None, io_type: str = "float32", cal
     warnings, or raise UnsupportedOpsError when strict.
     """
     check_options(scheme, io_type, calibrator, max_drop, engine, preset, target)
+    check_int16_layers(scheme, keep_int16, budget_fallback)
     report = Report(scheme)
     if engine == "nncf":
         from .nncf_engine import nncf_quantized
@@ -91,19 +97,23 @@ def quantize(model, scheme: str, calibration=None, io_type: str = "float32", cal
                           max_samples, images, report)
 
     def quantize_keeping(extra=()):
-        return run_scheme(model, scheme, cal, io_type, calibrator, keep_float_matcher(model, [*keep_float, *extra]),
-                          source, target)
+        floats, int16 = ([*keep_float, *extra], keep_int16) if budget_fallback == "float" else \
+            (keep_float, [*keep_int16, *extra])
+        return run_scheme(model, scheme, cal, io_type, calibrator, keep_float_matcher(model, floats),
+                          source, target, keep_float_matcher(model, int16) if int16 else lambda op: False)
 
     start = time.perf_counter()
     if max_drop is None:
-        qmodel, kept, tensor_map = quantize_keeping()
+        qmodel, kept, tensor_map, report.int16_layers = quantize_keeping()
     else:
-        (qmodel, kept, tensor_map), fitted = B.fit(model, quantize_keeping, held, B.metric_fn(metric), max_drop)
+        result, fitted = B.fit(model, quantize_keeping, held, B.metric_fn(metric), max_drop)
+        qmodel, kept, tensor_map, report.int16_layers = result
+        fitted.fallback = budget_fallback
         report.budget = asdict(fitted)
         if not fitted.reached:
             warnings.warn(f"cannot reach --max-drop {max_drop} ({fitted.metric}): the best drop is "
-                          f"{fitted.drop:.4g} with {len(fitted.kept)} weighted layer(s) float", BudgetWarning,
-                          stacklevel=2)
+                          f"{fitted.drop:.4g} with {len(fitted.kept)} weighted layer(s) {budget_fallback}",
+                          BudgetWarning, stacklevel=2)
     report.seconds["quantization"] = round(time.perf_counter() - start, 3)
     report.kept_float = kept
     problems = [k for k in kept if not k.chosen]
@@ -143,6 +153,14 @@ def check_options(scheme, io_type, calibrator, max_drop, engine, preset, target)
         raise UsageError(f"--max-drop {max_drop}: expected a number >= 0")
 
 
+def check_int16_layers(scheme, keep_int16, budget_fallback) -> None:
+    if budget_fallback not in FALLBACKS:
+        raise UsageError(f"--budget-fallback {budget_fallback}: expected one of {', '.join(FALLBACKS)}")
+    if (keep_int16 or budget_fallback != "float") and scheme != "int8":
+        raise UsageError(f"int16 layers (--keep-int16, --budget-fallback int16) go into int8 models, "
+                         f"not --scheme {scheme}")
+
+
 def check_calibration(scheme, calibration, max_drop, source_ranges: dict) -> None:
     """Full-integer schemes need ranges: calibrated ones, or those a QDQ model brings."""
     if calibration is not None:
@@ -170,16 +188,16 @@ def weighted_inputs(model) -> set:
     return {op.inputs[0].name for op in model.graph.ops if op.type in SHIFT and op.inputs[0] is not None}
 
 
-def run_scheme(model, scheme, cal, io_type, calibrator, keep, source_ranges: dict, target: str):
-    """(quantized model, KeptFloat rows, float tensor name -> quantized tensor name)."""
+def run_scheme(model, scheme, cal, io_type, calibrator, keep, source_ranges: dict, target: str, widen):
+    """(quantized model, KeptFloat rows, float tensor name -> quantized tensor name, labels of int16 ops)."""
     means = {} if cal is None else {name: s.channel_mean for name, s in cal.stats.items()
                                     if s.channel_sum is not None}
     if scheme in ACTIVATION:
         calibrated = {} if cal is None else calibrators.ranges(cal.stats, calibrator)
         ranges = {**calibrated, **source_ranges}
         outcome = quantize_integer(model, ranges, ACTIVATION[scheme], io_type, keep, means,
-                                   stays_float=target_for(ACTIVATION[scheme], target).stays_float)
-        return outcome.model, outcome.kept_float, outcome.tensor_map
+                                   stays_float=target_for(ACTIVATION[scheme], target).stays_float, widen=widen)
+        return outcome.model, outcome.kept_float, outcome.tensor_map, outcome.widened
     if scheme == "float16":
         qmodel, _ = quantize_float16(model, keep)
         kept = []
@@ -188,4 +206,4 @@ def run_scheme(model, scheme, cal, io_type, calibrator, keep, source_ranges: dic
     names = {t.name for t in qmodel.graph.tensors() if not t.is_constant}
     tensor_map = {t.name: t.name for t in model.graph.tensors()
                   if t.dtype == "float32" and not t.is_constant and t.name in names}
-    return qmodel, kept, tensor_map
+    return qmodel, kept, tensor_map, []

@@ -1,5 +1,6 @@
-"""Accuracy budget: keep the most sensitive weighted layers float until the quantized model's metric on
-held-out samples is within `max_drop` of the float model's, or say that it cannot be reached.
+"""Accuracy budget: keep the most sensitive weighted layers float (or, in an int8 model, in int16x8) until
+the quantized model's metric on held-out samples is within `max_drop` of the float model's, or say that it
+cannot be reached.
 
 Sensitivity is measured, not guessed: for each weighted op (CONV_2D, DEPTHWISE_CONV_2D, TRANSPOSE_CONV,
 FULLY_CONNECTED, BATCH_MATMUL), the drop of the model quantized with only that op kept float. The ops are
@@ -52,8 +53,9 @@ class Budget:
     drop: float = 0.0  # of the returned model
     full_drop: float = 0.0  # with every layer quantized
     reached: bool = False
-    kept: list = field(default_factory=list)  # op labels kept float for the budget
+    kept: list = field(default_factory=list)  # op labels kept float (or int16) for the budget
     probes: int = 0
+    fallback: str = "float"  # what the kept layers run in
 
 
 def metric_fn(metric):

@@ -8,7 +8,7 @@ import click
 
 from edgepress.errors import UsageError
 
-from .api import ENGINES, PRESETS, SCHEMES, TARGETS, BudgetWarning, StaysFloatWarning
+from .api import ENGINES, FALLBACKS, PRESETS, SCHEMES, TARGETS, BudgetWarning, StaysFloatWarning
 from .calibrators import CALIBRATORS
 from .data import ImageOptions
 
@@ -60,6 +60,8 @@ def image_options_from(input_size, mean, std, layout, color) -> ImageOptions:
 @click.option("--calibrator", default="minmax", show_default=True, type=click.Choice(sorted(CALIBRATORS)))
 @click.option("--keep-float", multiple=True, metavar="NAME_OR_OP_TYPE",
               help="keep these ops float: an op type, a source node name or an output name; repeatable")
+@click.option("--keep-int16", multiple=True, metavar="NAME_OR_OP_TYPE",
+              help="int8 models: run these ops with int16 activations (int16x8 kernels); repeatable")
 @click.option("--strict", is_flag=True, help="fail instead of keeping unquantizable ops float")
 @click.option("--bias-correction/--no-bias-correction", default=True, show_default=True,
               help="cancel the mean output shift of quantized weights (with calibration data)")
@@ -70,6 +72,8 @@ def image_options_from(input_size, mean, std, layout, color) -> ImageOptions:
               "metric's drop on held-out samples is at most this")
 @click.option("--metric", default="cosine", show_default=True, type=click.Choice(["cosine", "top1", "mse"]),
               help="budget metric: 1 - output cosine, top-1 changes, relative mean squared error")
+@click.option("--budget-fallback", default="float", show_default=True, type=click.Choice(FALLBACKS),
+              help="what --max-drop keeps its most sensitive layers in: float, or int16x8 (int8 models)")
 @click.option("--held-out", default=4, show_default=True, type=click.IntRange(min=1),
               help="calibration samples set aside to measure the budget metric")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False), help="write the full report as JSON")
@@ -83,10 +87,9 @@ def image_options_from(input_size, mean, std, layout, color) -> ImageOptions:
               help="full-integer models: xnnpack writes ops litert's CPU delegate runs in int8 (HARD_SWISH as "
               "ADD/MUL); builtin keeps TFLite's own ops (NPU delegates, TFLite Micro)")
 @image_options
-def quantize(model, output, scheme, calibration, io_type, calibrator, keep_float, strict, bias_correction, equalize,
-             samples,
-             max_drop, metric, held_out, report_path, input_shapes, engine, preset, target, input_size, mean, std, layout,
-             color):
+def quantize(model, output, scheme, calibration, io_type, calibrator, keep_float, keep_int16, strict, bias_correction,
+             equalize, samples, max_drop, metric, budget_fallback, held_out, report_path, input_shapes, engine, preset,
+             target, input_size, mean, std, layout, color):
     """Quantize an .onnx or .tflite MODEL to a standard quantized .tflite file."""
     from edgepress.cli import parse_input_shapes
 
@@ -97,8 +100,9 @@ def quantize(model, output, scheme, calibration, io_type, calibrator, keep_float
         warnings.simplefilter("always", StaysFloatWarning)
         warnings.simplefilter("always", BudgetWarning)
         qmodel, report = run(model, scheme, calibration, io_type=io_type, calibrator=calibrator,
-                             keep_float=keep_float, strict=strict, bias_correction=bias_correction, equalize=equalize,
-                             max_drop=max_drop, metric=metric, held_out=held_out, max_samples=samples, images=images,
+                             keep_float=keep_float, keep_int16=keep_int16, strict=strict,
+                             bias_correction=bias_correction, equalize=equalize, max_drop=max_drop, metric=metric,
+                             budget_fallback=budget_fallback, held_out=held_out, max_samples=samples, images=images,
                              input_shapes=parse_input_shapes(input_shapes), engine=engine, preset=preset, target=target)
     for w in caught:
         if issubclass(w.category, (StaysFloatWarning, BudgetWarning)):

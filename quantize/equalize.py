@@ -59,9 +59,14 @@ def find_pairs(graph: Graph) -> list[Pair]:
         while reader is not None and passes_scales(reader):
             reader = only_reader(reader.outputs[0])
         if reader is not None and equalizable(reader) and reads_channels(op, reader) \
-                and all(len(consumers.get(id(t), [])) == 1 for t in (*op.inputs[1:], *reader.inputs[1:2]) if t is not None):
+                and all(len(consumers.get(id(t), [])) == 1 for t in constants(op, reader)):
             pairs.append(Pair(op, reader))
     return pairs
+
+
+def constants(first: Op, second: Op) -> list:
+    """What equalizing changes: the first op's weights and bias, the second's weights."""
+    return [t for t in (*first.inputs[1:3], second.inputs[1]) if t is not None]
 
 
 def equalizable(op: Op) -> bool:

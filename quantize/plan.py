@@ -29,24 +29,31 @@ def activation_inputs(op: Op) -> list[Tensor]:
     return [t for t in op.inputs if is_float(t) and not t.is_constant]
 
 
-def plan(graph: Graph, ranges: dict, activation: str, keep, stays_float: dict) -> tuple[dict, list]:
-    """id(op) -> Rule for the ops that become integer; KeptFloat for the float ops that stay float.
-    stays_float: op type -> why the target runs it best in float (targets.py), unless a QDQ source
-    quantized the op."""
-    rules, kept = {}, []
+def plan(graph: Graph, ranges: dict, activation: str, keep, stays_float: dict,
+         widen=lambda op: False) -> tuple[dict, dict, list]:
+    """id(op) -> Rule for the ops that become integer, id(op) -> their activation type, and KeptFloat for
+    the float ops that stay float. stays_float: op type -> why the target runs it best in float
+    (targets.py), unless a QDQ source quantized the op. widen(op): in an int8 model, this op writes int16
+    activations and its readers read them as int16 (int16x8 kernels where TFLite has them): what int16
+    buys is the finer grid of the tensor between the two."""
+    rules, precision, kept = {}, {}, []
+    producers = graph.producers()
+    widened = {id(op) for op in graph.ops if activation == "int8" and widen(op)}
     for op in graph.ops:
         floats = [t for t in (*op.inputs, *op.outputs) if t is not None and t.dtype.startswith("float")]
         if not floats:
             continue  # integer-only (shape arithmetic): nothing to quantize
-        rule = rule_for(op.type, activation)
+        writers = [producers[id(t)] for t in activation_inputs(op) if id(t) in producers]
+        wide = (id(op) in widened or any(id(w) in widened for w in writers)) and rule_for(op.type, "int16") is not None
+        rule = rule_for(op.type, "int16" if wide else activation)
         reason = why_float(op, rule, ranges, activation, keep)
-        if reason is None and op.type in stays_float and not from_source(op):
+        if reason is None and op.type in stays_float and not from_source(op) and not wide:
             kept.append(KeptFloat(op.label, op.type, stays_float[op.type], chosen=True))
         elif reason:
             kept.append(KeptFloat(op.label, op.type, reason, chosen=reason == ASKED))
         else:
-            rules[id(op)] = rule
-    return rules, kept
+            rules[id(op)], precision[id(op)] = rule, "int16" if wide else activation
+    return rules, precision, kept
 
 
 def from_source(op: Op) -> bool:
@@ -75,46 +82,54 @@ def why_float(op: Op, rule: Rule | None, ranges: dict, activation: str, keep) ->
     return None
 
 
-def assign_params(graph: Graph, rules: dict, ranges: dict, activation: str, io_type: str) -> dict:
-    """id(tensor) -> QuantParams for every float activation an integer op reads or writes, and for the
-    graph's inputs and outputs when they become integer."""
-    params: dict[int, QuantParams] = {}
+def io_activation(io_type: str) -> str:
+    """The activation type whose parameters an integer graph input or output takes (uint8 shifts int8's)."""
+    return "int16" if io_type == "int16" else "int8"
 
-    def from_range(t: Tensor) -> QuantParams:
-        if id(t) not in params:
-            params[id(t)] = P.activation_params(*ranges[t.name], activation)
-        return params[id(t)]
+
+def assign_params(graph: Graph, rules: dict, precision: dict, ranges: dict, io_type: str) -> dict:
+    """(id(tensor), activation type) -> QuantParams for every float activation an integer op reads or
+    writes, in the type of that op (a tensor between an int8 and an int16 op has both), and for the graph's
+    inputs and outputs when they become integer."""
+    params: dict[tuple, QuantParams] = {}
+
+    def from_range(t: Tensor, dtype: str) -> QuantParams:
+        if (id(t), dtype) not in params:
+            params[id(t), dtype] = P.activation_params(*ranges[t.name], dtype)
+        return params[id(t), dtype]
 
     if io_type != "float32":
         for t in (*graph.inputs, *graph.outputs):
             if is_float(t) and t.name in ranges:
-                from_range(t)
+                from_range(t, io_activation(io_type))
     producers, consumers = graph.producers(), graph.consumers()
     outputs = {id(t) for t in graph.outputs}
     for op in graph.ops:
         rule = rules.get(id(op))
         if rule is None:
             continue
+        dtype = precision[id(op)]
         ins = activation_inputs(op)
         for t in ins:
-            from_range(t)
+            from_range(t, dtype)
         outs = [t for t in op.outputs if is_float(t)]
         if not outs:
             continue
         if rule.output == FIXED:
-            scale, zero = FIXED_OUTPUT[(op.type, activation)]
+            scale, zero = FIXED_OUTPUT[(op.type, dtype)]
             q = QuantParams(scale, zero)
         elif rule.output == SAME and ins:
-            q = params[id(ins[0])]
+            q = params[id(ins[0]), dtype]
         elif rule.output == SHARED:
-            q = shared_params(op, ins + outs, ranges, activation)
+            q = shared_params(op, ins + outs, ranges, dtype)
             for t in ins:
-                if can_retarget(t, op, producers, consumers, rules, outputs):
-                    params[id(t)] = q
+                if can_retarget(t, op, producers, consumers, rules, outputs) \
+                        and precision[id(producers[id(t)])] == dtype:
+                    params[id(t), dtype] = q
         else:
-            q = from_range(outs[0])
+            q = from_range(outs[0], dtype)
         for t in outs:
-            params[id(t)] = replace(q)
+            params[id(t), dtype] = replace(q)
     return params
 
 

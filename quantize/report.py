@@ -41,6 +41,7 @@ class Report:
     layers: list = field(default_factory=list)  # LayerRow, in graph order
     outputs: dict = field(default_factory=dict)  # output name -> Metrics
     kept_float: list = field(default_factory=list)  # integer.KeptFloat
+    int16_layers: list = field(default_factory=list)  # op labels run with int16 activations in an int8 model
     budget: dict | None = None  # budget.Budget as a dict, in accuracy-budget mode
     equalized_pairs: int = 0  # cross-layer equalization (equalize.py), when asked for
     seconds: dict = field(default_factory=dict)  # phase -> seconds
@@ -69,8 +70,10 @@ class Report:
         if self.budget:
             b = self.budget
             lines.append(f"budget: {b['metric']} drop {b['drop']:.4g} (all quantized: {b['full_drop']:.4g}) "
-                         f"{'<=' if b['reached'] else '>'} {b['max_drop']} with {len(b['kept'])} layer(s) float, "
-                         f"{b['probes']} probes")
+                         f"{'<=' if b['reached'] else '>'} {b['max_drop']} with {len(b['kept'])} layer(s) "
+                         f"{b['fallback']}, {b['probes']} probes")
+        if self.int16_layers:
+            lines.append(f"{len(self.int16_layers)} layer(s) in int16x8: {', '.join(self.int16_layers)}")
         if self.kept_float:
             lines.append(f"{len(self.kept_float)} layer(s) stayed float:")
             lines += [f"  {k.op_type:<20} {k.op}: {k.reason}" for k in self.kept_float]

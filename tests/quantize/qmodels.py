@@ -98,3 +98,12 @@ def input_samples(model: onnx.ModelProto, n: int, seed: int = 7) -> list[dict]:
     rng = np.random.default_rng(seed)
     shapes = {i.name: [d.dim_value for d in i.type.tensor_type.shape.dim] for i in model.graph.input}
     return [{name: rng.uniform(-2, 2, shape).astype(np.float32) for name, shape in shapes.items()} for _ in range(n)]
+
+
+def loaded(proto: onnx.ModelProto, folder, name: str, samples: int = 24, held_out: int = 8):
+    """(IR of `proto` saved as folder/name.onnx and loaded, calibration samples, held-out samples)."""
+    from edgepress.convert import load
+    path = folder / f"{name}.onnx"
+    onnx.save(proto, path)
+    feeds = input_samples(proto, samples)
+    return load(str(path)), feeds[:-held_out], feeds[-held_out:]

@@ -4,11 +4,10 @@ import numpy as np
 import onnx
 import pytest
 
-from edgepress.convert import load
 from edgepress.quantize import quantize
 from edgepress.quantize.equalize import WEIGHT_AXES, channel_ranges, equalize, find_pairs
 
-from qmodels import Net, input_samples
+from qmodels import Net, loaded
 
 
 def separable(seed: int = 5, activation: str = "Relu") -> onnx.ModelProto:
@@ -39,11 +38,7 @@ def separable(seed: int = 5, activation: str = "Relu") -> onnx.ModelProto:
 
 @pytest.fixture(scope="module")
 def model(tmp_path_factory):
-    proto = separable()
-    path = tmp_path_factory.mktemp("m") / "separable.onnx"
-    onnx.save(proto, path)
-    samples = input_samples(proto, 24)
-    return load(str(path)), samples[:16], samples[16:]
+    return loaded(separable(), tmp_path_factory.mktemp("m"), "separable")
 
 
 def test_equalization_is_exact_in_float_and_evens_ranges(model):
@@ -73,9 +68,8 @@ def test_equalization_lowers_int8_error(model):
 
 
 def test_relu6_ends_a_chain(tmp_path):
-    proto = separable(activation="Relu6")
-    onnx.save(proto, tmp_path / "m.onnx")
-    _, pairs = equalize(load(str(tmp_path / "m.onnx")))
+    ir, _, _ = loaded(separable(activation="Relu6"), tmp_path, "relu6")
+    _, pairs = equalize(ir)
     assert pairs == 0  # RELU6 is not scale-free: relu6(x / s) != relu6(x) / s
 
 

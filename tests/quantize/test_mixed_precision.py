@@ -7,7 +7,6 @@ import pytest
 from edgepress.convert.ir import Tensor
 from edgepress.errors import UsageError
 from edgepress.quantize import quantize
-from edgepress.quantize.api import BudgetWarning
 
 from qgraphs import Builder
 from qoracle import tflite_runtime_run

@@ -7,11 +7,10 @@ import numpy as np
 import onnx
 import pytest
 
-from edgepress.convert import load
 from edgepress.quantize import quantize
 from edgepress.quantize.decompose import decompose
 
-from qmodels import Net, input_samples
+from qmodels import Net, loaded
 from test_litert_delegation import partitions
 
 
@@ -36,11 +35,7 @@ def mobilenet_v3_block(seed: int = 4) -> onnx.ModelProto:
 
 @pytest.fixture(scope="module")
 def block(tmp_path_factory):
-    proto = mobilenet_v3_block()
-    path = tmp_path_factory.mktemp("m") / "block.onnx"
-    onnx.save(proto, path)
-    samples = input_samples(proto, 24)
-    return load(str(path)), samples[:16], samples[16:]
+    return loaded(mobilenet_v3_block(), tmp_path_factory.mktemp("m"), "block")
 
 
 def litert_max_error(qmodel, ir, feeds: list) -> float:

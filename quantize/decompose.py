@@ -19,7 +19,7 @@ from edgepress.convert.ir import Graph, Model, Op, Tensor
 from edgepress.convert.passes.edit import Names
 
 
-WEIGHTED = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D"})  # linear in input 0: weights (input 1) absorb a factor
+WEIGHTED = frozenset({"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"})  # linear in input 0; weights: input 1
 
 
 @dataclass
@@ -46,37 +46,48 @@ def hard_swish(op: Op, ctx: Context) -> tuple[list, Op | None]:
     (x,), (y,) = op.inputs, op.outputs
     sources = list(op.sources)
 
-    def tensor(suffix: str, span: float) -> Tensor:
+    def tensor(suffix: str, qdq_range: tuple | None) -> Tensor:
+        # a QDQ source's ranges on x and y decide those of the new tensors too (quantize/qdq.py)
         t = Tensor(ctx.names(f"{y.name}/{suffix}"), y.shape, y.dtype, sources=list(sources))
-        if x.qdq_range is not None:  # a QDQ source's range on x decides this one too (quantize/qdq.py)
-            t.qdq_range = tuple(sorted(min(max(v + 3.0, 0.0), 6.0) * span for v in x.qdq_range))
+        t.qdq_range = qdq_range
         return t
 
     def constant(suffix: str, value) -> Tensor:
         return Tensor.constant(ctx.names(f"{y.name}/{suffix}"), np.asarray(value, np.float32), sources=sources)
 
-    relu6 = tensor("relu6", 1.0)
+    def scaled(r: tuple | None, factor: float) -> tuple | None:
+        return None if r is None else tuple(sorted(v * factor for v in r))
+
+    relu6_range = None if x.qdq_range is None else tuple(min(max(v + 3.0, 0.0), 6.0) for v in x.qdq_range)
+    relu6 = tensor("relu6", relu6_range)
     ops = [Op("ADD", [x, constant("three", 3.0)], [relu6], {"fused_activation_function": "RELU6"},
               sources=list(sources))]
     reader = ctx.reader(y)
     factor = scalar_factor(reader, y)
     if factor is not None:
-        gate = tensor("gate", factor / 6)
+        gate = tensor("gate", scaled(relu6_range, factor / 6))
         (z,) = reader.outputs
         ops += [Op("MUL", [relu6, constant("gate_scale", factor / 6)], [gate], sources=list(sources)),
                 Op("MUL", [x, gate], [z], sources=sources + [s for s in reader.sources if s not in sources])]
         return ops, reader
-    if reader is not None and reader.type in WEIGHTED and reader.inputs[0] is y and reader.inputs[1].is_constant:
-        times6 = tensor("times6", 1.0)
-        times6.qdq_range = None if y.qdq_range is None else tuple(6 * v for v in y.qdq_range)
+    if absorbs_factor(reader, y):
+        times6 = tensor("times6", scaled(y.qdq_range, 6.0))
         w = reader.inputs[1]
         reader.inputs[0] = times6
         reader.inputs[1] = Tensor.constant(ctx.names(f"{w.name}/sixth"), w.data / np.float32(6), sources=w.sources)
         return ops + [Op("MUL", [x, relu6], [times6], sources=list(sources))], None
-    gate = tensor("gate", 1 / 6)
+    gate = tensor("gate", scaled(relu6_range, 1 / 6))
     ops += [Op("MUL", [relu6, constant("sixth", 1 / 6)], [gate], sources=list(sources)),
             Op("MUL", [x, gate], [y], sources=list(sources))]
     return ops, None
+
+
+def absorbs_factor(reader: Op | None, t: Tensor) -> bool:
+    """`reader` is linear in `t` with float32 constant weights that can take a factor."""
+    if reader is None or reader.type not in WEIGHTED or reader.inputs[0] is not t:
+        return False
+    w = reader.inputs[1]
+    return w is not None and w.is_constant and w.dtype == "float32"
 
 
 def scalar_factor(reader: Op | None, t: Tensor) -> float | None:

@@ -44,7 +44,7 @@ def plan(graph: Graph, ranges: dict, activation: str, keep, stays_float: dict,
         if not floats:
             continue  # integer-only (shape arithmetic): nothing to quantize
         writers = [producers[id(t)] for t in activation_inputs(op) if id(t) in producers]
-        wide = (id(op) in widened or any(id(w) in widened for w in writers)) and rule_for(op.type, "int16") is not None
+        wide = rule_for(op.type, "int16") is not None and (id(op) in widened or any(id(w) in widened for w in writers))
         rule = rule_for(op.type, "int16" if wide else activation)
         reason = why_float(op, rule, ranges, activation, keep)
         if reason is None and op.type in stays_float and not from_source(op) and not wide:

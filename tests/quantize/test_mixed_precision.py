@@ -65,8 +65,8 @@ def test_keep_int16_makes_the_tensor_between_int16():
 def test_budget_falls_back_to_int16():
     model, feeds = outlier_channel(), data()
     _, plain = quantize(model, "int8", calibration=feeds, report_samples=0, max_drop=1.0, metric="mse")
-    qmodel, report = quantize(model, "int8", calibration=feeds, report_samples=0, max_drop=plain.budget["full_drop"] / 5,
-                              metric="mse", budget_fallback="int16")
+    qmodel, report = quantize(model, "int8", calibration=feeds, report_samples=0, metric="mse",
+                              max_drop=plain.budget["full_drop"] / 5, budget_fallback="int16")
     assert report.budget["reached"] and report.budget["fallback"] == "int16" and report.budget["kept"]
     assert "fc1" in report.budget["kept"] and not report.kept_float
     assert any(t.dtype == "int16" for t in qmodel.graph.tensors())

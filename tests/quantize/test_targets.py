@@ -15,8 +15,9 @@ from test_litert_delegation import partitions
 
 
 def mobilenet_v3_block(seed: int = 4) -> onnx.ModelProto:
-    """conv + HardSwish, depthwise + HardSwish + scalar affine, squeeze-excitation (pool, conv, relu, conv, HardSigmoid, mul),
-    1x1 conv, pool, gemm, softmax: the ops MobileNetV3-style models (PP-OCR cls and det) are made of."""
+    """conv + HardSwish, depthwise + HardSwish + scalar affine, squeeze-excitation (pool, conv, relu, conv,
+    HardSigmoid, mul), 1x1 conv, pool, gemm, softmax: the ops MobileNetV3-style models (PP-OCR cls and det)
+    are made of."""
     n = Net(seed)
     h = n.node("HardSwish", [n.conv("image", 3, 16, "stem", stride=2)], "hs1")
     h = n.node("HardSwish", [n.conv(h, 16, 16, "dw", group=16)], "hs2")

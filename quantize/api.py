@@ -53,8 +53,8 @@ def quantize(model, scheme: str, calibration=None, io_type: str = "float32", cal
     int8 and int16x8 (but for QDQ models, see below), optional otherwise (it then feeds bias correction and
     the report's accuracy rows).
     bias_correction: cancel the mean output shift quantized weights cause (needs calibration data).
-    equalize: cross-layer equalization of weighted layer pairs with a ReLU or nothing between (equalize.py),
-    before calibration; not for float16.
+    equalize: cross-layer equalization of weighted layer pairs with ReLU, PReLU, leaky ReLU, zero padding or
+    nothing between (equalize.py), before calibration; not for float16.
     keep_int16: ops (names or op types, as keep_float) of an int8 model to run with int16 activations
     (int16x8 kernels, QUANTIZE between int8 and int16 where they meet).
     max_drop: accuracy budget; the first `held_out` samples are set aside to measure `metric` ("cosine",

@@ -65,8 +65,8 @@ def image_options_from(input_size, mean, std, layout, color) -> ImageOptions:
 @click.option("--strict", is_flag=True, help="fail instead of keeping unquantizable ops float")
 @click.option("--bias-correction/--no-bias-correction", default=True, show_default=True,
               help="cancel the mean output shift of quantized weights (with calibration data)")
-@click.option("--equalize", is_flag=True, help="cross-layer equalization of conv/depthwise/FC pairs with a ReLU "
-              "or nothing between, before calibration")
+@click.option("--equalize", is_flag=True, help="cross-layer equalization of conv/depthwise/FC pairs with ReLU, "
+              "PReLU, leaky ReLU, zero padding or nothing between, before calibration")
 @click.option("--samples", type=click.IntRange(min=1), help="use at most this many calibration samples")
 @click.option("--max-drop", type=float, help="accuracy budget: keep the most sensitive layers float until the "
               "metric's drop on held-out samples is at most this")

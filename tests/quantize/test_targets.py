@@ -25,7 +25,7 @@ def mobilenet_v3_block(seed: int = 4) -> onnx.ModelProto:
                "affine_bias")  # PP-LCNetV3's learnable affine block
     s = n.node("GlobalAveragePool", [h], "se_pool")
     s = n.node("Relu", [n.conv(s, 16, 8, "se_reduce", k=1)], "se_relu")
-    s = n.node("HardSigmoid", [n.conv(s, 8, 16, "se_expand", k=1)], "se_gate", alpha=1 / 6, beta=0.5)
+    s = n.node("HardSigmoid", [n.conv(s, 8, 16, "se_expand", k=1)], "se_gate", alpha=2.0, beta=0.5)  # often > 1
     h = n.node("Mul", [h, s], "se_scale")
     h = n.conv(h, 16, 24, "project", k=1)
     f = n.node("Flatten", [n.node("GlobalAveragePool", [h], "pool")], "flatten")
@@ -94,9 +94,10 @@ def test_builtin_target_keeps_tflite_int8_ops(block):
 
 def test_minimum_bound_becomes_the_grid_top(block):
     """HardSigmoid lowers to a conv with a fused RELU and MINIMUM(., 1): the conv's int8 grid ends on 1.0 exactly,
-    so its saturation clamps and the MINIMUM is gone."""
+    so its saturation clamps and the MINIMUM is gone, although the conv's own outputs reach far above 1."""
     ir, calibration, _ = block
-    assert "MINIMUM" in {op.type for op in ir.ops()}
+    minimum = next(op for op in ir.ops() if op.type == "MINIMUM")
+    assert max(float(ir.run(f, keep_intermediates=True)[minimum.inputs[0].name].max()) for f in calibration) > 2
     for target in ("xnnpack", "builtin"):
         qmodel, _ = quantize(ir, "int8", calibration=calibration, report_samples=0, target=target)
         assert "MINIMUM" not in {op.type for op in qmodel.ops()}

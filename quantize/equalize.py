@@ -18,6 +18,8 @@ import numpy as np
 
 from edgepress.convert.ir import Graph, Model, Op, Tensor
 
+from .params import channel_absmax
+
 # op type -> (axis of the output channels, axis of the input channels) of its weights (input 1)
 WEIGHT_AXES = {"CONV_2D": (0, 3), "DEPTHWISE_CONV_2D": (3, 3), "FULLY_CONNECTED": (0, 1)}
 SCALE_FREE = frozenset({"NONE", "RELU"})  # fused activations
@@ -96,15 +98,11 @@ def passes_scales(op: Op) -> bool:
     return op.type in HOMOGENEOUS or op.type == "PAD"
 
 
-def channel_ranges(w: np.ndarray, axis: int) -> np.ndarray:
-    return np.max(np.abs(np.moveaxis(w, axis, 0).reshape(w.shape[axis], -1)), axis=1)
-
-
 def rescale(pair: Pair) -> None:
     first, second = pair.first, pair.second
     out_axis, in_axis = WEIGHT_AXES[first.type][0], WEIGHT_AXES[second.type][1]
     w1, w2 = first.inputs[1].data, second.inputs[1].data
-    r1, r2 = channel_ranges(w1, out_axis), channel_ranges(w2, in_axis)
+    r1, r2 = channel_absmax(w1, out_axis), channel_absmax(w2, in_axis)
     with np.errstate(divide="ignore", invalid="ignore"):
         s = np.sqrt(r1 / r2)
     s = np.where(np.isfinite(s) & (s > 0), np.clip(s, *SCALE_LIMITS), 1.0).astype(np.float32)

@@ -44,13 +44,18 @@ def _nonzero(q: QuantParams) -> QuantParams:
     return q
 
 
+def channel_absmax(w: np.ndarray, axis: int) -> np.ndarray:
+    """The largest |w| of each channel along `axis`."""
+    return np.max(np.abs(np.moveaxis(w, axis, 0).reshape(w.shape[axis], -1)), axis=1)
+
+
 def weight_params(w: np.ndarray, axis: int | None) -> QuantParams:
     """Symmetric int8 parameters, per channel along `axis` (None: one scale for the whole tensor)."""
     w = np.asarray(w, np.float32)
     if axis is None:
         amax = np.array([np.max(np.abs(w))]) if w.size else np.zeros(1)
     else:
-        amax = np.max(np.abs(np.moveaxis(w, axis, 0).reshape(w.shape[axis], -1)), axis=1)
+        amax = channel_absmax(w, axis)
     scale = (amax / WEIGHT_MAX).astype(np.float32)
     step = np.float32(np.max(amax, initial=0.0) / WEIGHT_MAX)
     if axis is not None and step > 0 and on_grid(w, step):
